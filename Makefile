@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8008
+
+.PHONY: run test install install-dev migrate demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	FETCH_ALLOW_PRIVATE=1 $(BIN)/python manage.py demo --base-url http://$(HOST):$(PORT) --admin
+
+run: demo
+	FETCH_ALLOW_PRIVATE=$${FETCH_ALLOW_PRIVATE:-1} $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm .test-db.sqlite3*

@@ -1,0 +1,160 @@
+"""Settings, all from the environment; the defaults serve a single machine (README: Configuration)."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name, default=""):
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# The fallback key only suits a single development machine; set DJANGO_SECRET_KEY anywhere else.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "insecure-development-key-set-DJANGO_SECRET_KEY"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_tasks",
+    "streaming",
+    "studios",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=0,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the stream readers and the run worker use the file at the same time;
+    # IMMEDIATE transactions take the write lock up front instead of failing mid-transaction.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    # Tests share their database with a daphne server in another process, so it must be a file.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_SQLITE_PATH", str(BASE_DIR / ".test-db.sqlite3"))}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Kolkata")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+# Cross-site requests: no origins are trusted unless configured.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
+
+# --- background jobs (Django's Tasks API through django-tasks) ---
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "thread")
+if TASKS_BACKEND != "thread":
+    raise ImproperlyConfigured(f"TASKS_BACKEND={TASKS_BACKEND!r} is not supported; use 'thread'.")
+TASKS = {
+    "default": {
+        "BACKEND": "streaming.backends.ThreadPoolBackend",
+        "OPTIONS": {"MAX_WORKERS": int(os.environ.get("TASKS_MAX_WORKERS", "4"))},
+    }
+}
+
+# --- live events (django-eventstream) ---
+EVENTSTREAM_STORAGE_CLASS = "streaming.storage.RunEventStorage"
+EVENTSTREAM_CHANNELMANAGER_CLASS = "streaming.channels.RunChannelManager"
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    from urllib.parse import urlparse
+
+    _redis = urlparse(REDIS_URL)
+    # Publishing through Redis lets a worker in another process reach the server's stream listeners.
+    EVENTSTREAM_REDIS = {
+        "host": _redis.hostname or "127.0.0.1",
+        "port": _redis.port or 6379,
+        "db": int((_redis.path or "/0").lstrip("/") or 0),
+        **({"password": _redis.password} if _redis.password else {}),
+    }
+STREAM_TIMEOUT = float(os.environ.get("STREAM_TIMEOUT", "1800"))
+# How old a running run's heartbeat may be before the run counts as interrupted.
+RUN_HEARTBEAT_STALE_SECONDS = float(os.environ.get("RUN_HEARTBEAT_STALE_SECONDS", "60"))
+
+# --- the pipeline ---
+FETCH_ALLOW_PRIVATE = env_bool("FETCH_ALLOW_PRIVATE", False)
+FETCH_TIMEOUT = float(os.environ.get("FETCH_TIMEOUT", "10"))
+FETCH_MAX_BYTES = int(os.environ.get("FETCH_MAX_BYTES", str(5 * 1024 * 1024)))
+FETCH_MAX_REDIRECTS = int(os.environ.get("FETCH_MAX_REDIRECTS", "5"))
+FETCH_RETRIES = int(os.environ.get("FETCH_RETRIES", "2"))
+FETCH_RETRY_BACKOFF = float(os.environ.get("FETCH_RETRY_BACKOFF", "0.5"))
+DISCOVERY_MAX_PAGES = int(os.environ.get("DISCOVERY_MAX_PAGES", "200"))
+ARTIST_MATCH_THRESHOLD = float(os.environ.get("ARTIST_MATCH_THRESHOLD", "85"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django_eventstream": {"level": "WARNING"}},
+}
