@@ -1,1 +1,7 @@
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("api/runs/<int:run_id>/events/", views.run_events, name="run-events"),
+]

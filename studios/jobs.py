@@ -1,0 +1,55 @@
+"""The studio jobs the run executor knows by name."""
+
+from streaming.jobs import register_job
+
+from .models import Studio
+from .pipeline.discover import DiscoveryError
+from .pipeline.process import process_studio
+
+PROCESS_STUDIO = "process_studio"
+ALL_STUDIOS = "all"
+
+
+@register_job(PROCESS_STUDIO)
+def process_studio_job(run, reporter):
+    if run.subject != ALL_STUDIOS:
+        return process_studio(Studio.objects.get(studio_id=run.subject), reporter, run=run)
+    return process_all_studios(run, reporter)
+
+
+def process_all_studios(run, reporter):
+    studios = list(Studio.objects.filter(active=True))
+    summaries, failed = [], {}
+    for index, studio in enumerate(studios):
+        reporter.log("info", f"Studio {index + 1} of {len(studios)}: {studio.name}")
+        try:
+            summaries.append(process_studio(studio, StudioShareReporter(reporter, index, len(studios)), run=run))
+        except DiscoveryError as exc:
+            # One unreachable website must not keep the other studios from being refreshed.
+            reporter.log("error", f"{studio.studio_id}: {exc}")
+            failed[studio.studio_id] = str(exc)
+    totals = {}
+    for summary in summaries:
+        for key, value in summary.items():
+            if isinstance(value, int):
+                totals[key] = totals.get(key, 0) + value
+    return {"studios_processed": len(summaries), "studios_failed": failed, **totals, "studios": summaries}
+
+
+class StudioShareReporter:
+    """Maps one studio's link progress onto its share of an all-studios run's progress bar."""
+
+    STEPS_PER_STUDIO = 100
+
+    def __init__(self, reporter, index, count):
+        self.reporter, self.index, self.count = reporter, index, count
+
+    def log(self, level, message):
+        self.reporter.log(level, message)
+
+    def progress(self, current, total, message=""):
+        done = self.index * self.STEPS_PER_STUDIO + (self.STEPS_PER_STUDIO * current // total if total else 0)
+        self.reporter.progress(done, self.count * self.STEPS_PER_STUDIO, f"Studio {self.index + 1} of {self.count}: {message}")
+
+    def should_stop(self):
+        return self.reporter.should_stop()

@@ -1,1 +1,9 @@
-urlpatterns = []
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("api/streaming/refresh-workshops", views.refresh_workshops, name="refresh-workshops"),
+    path("api/streaming/process-studio", views.process_studio, name="process-studio"),
+    path("demo/sites/", include("studios.demo.urls")),
+]

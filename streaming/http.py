@@ -1,0 +1,122 @@
+"""Request handling shared by every endpoint that starts or streams a run.
+
+Errors come before any stream, as ``{"error": {"code", "message"}}`` with a 4xx status.
+"""
+
+import functools
+import json
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+
+MAX_JSON_BODY = 64 * 1024
+
+
+class ApiError(Exception):
+    def __init__(self, status, code, message, headers=None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+def error_response(status, code, message, headers=None):
+    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def api_endpoint(methods):
+    """Decorate a view: allowed methods, ApiError turned into its JSON response, CSRF checked here.
+
+    Token clients (curl, scripts) carry no CSRF token, so Django's middleware check is replaced
+    by `authenticate`, which enforces CSRF and same-origin only for cookie sessions.
+    """
+
+    def decorator(view):
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                if request.method not in methods:
+                    raise ApiError(
+                        405,
+                        "method_not_allowed",
+                        f"Method {request.method} is not allowed here; use {' or '.join(methods)}.",
+                        headers={"Allow": ", ".join(methods)},
+                    )
+                return view(request, *args, **kwargs)
+            except ApiError as error:
+                return error_response(error.status, error.code, error.message, error.headers)
+
+        return wrapper
+
+    return decorator
+
+
+def authenticate(request):
+    """The user behind a request: a DRF token, else a staff session. Raises ApiError(401/403)."""
+    if request.META.get("HTTP_AUTHORIZATION"):
+        try:
+            result = TokenAuthentication().authenticate(request)
+        except AuthenticationFailed as exc:
+            raise ApiError(401, "invalid_token", str(exc.detail)) from exc
+        if result is None:
+            raise ApiError(401, "invalid_token", "Use 'Authorization: Token <key>'.")
+        return result[0]
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        raise ApiError(401, "not_authenticated", "Sign in as staff or send 'Authorization: Token <key>'.")
+    _check_session_request(request)
+    return user
+
+
+def _check_session_request(request):
+    # A cookie is sent by the browser whoever's page asked for it: refuse cross-site callers.
+    fetch_site = request.META.get("HTTP_SEC_FETCH_SITE")
+    origin = request.META.get("HTTP_ORIGIN")
+    if fetch_site in ("cross-site", "same-site") or (origin and not _origin_allowed(request, origin)):
+        raise ApiError(403, "cross_site_refused", "Requests with a session cookie must come from this site.")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        reason = CsrfViewMiddleware(lambda req: None).process_view(request, None, (), {})
+        if reason is not None:
+            raise ApiError(403, "csrf_failed", "CSRF check failed; send the X-CSRFToken header.")
+
+
+def _origin_allowed(request, origin):
+    if origin in settings.CORS_ALLOWED_ORIGINS:
+        return True
+    parts = urlsplit(origin)
+    return parts.netloc == request.get_host() and parts.scheme == request.scheme
+
+
+def require(allowed, message):
+    if not allowed:
+        raise ApiError(403, "permission_denied", message)
+
+
+def json_body(request):
+    """The request's JSON object body, or ApiError 413/415/400."""
+    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "Send the body as JSON with 'Content-Type: application/json'.")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ApiError(400, "invalid_request", "Content-Length is not a number.") from None
+    if length > MAX_JSON_BODY:
+        raise ApiError(413, "body_too_large", f"The body may be at most {MAX_JSON_BODY} bytes.")
+    body = request.body
+    if len(body) > MAX_JSON_BODY:
+        raise ApiError(413, "body_too_large", f"The body may be at most {MAX_JSON_BODY} bytes.")
+    try:
+        data = json.loads(body.decode("utf-8") or "null")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "The body must be a JSON object.")
+    return data

@@ -1,0 +1,47 @@
+"""Starting, joining and cancelling runs."""
+
+from django.db import IntegrityError, transaction
+
+from .events import publish_log
+from .jobs import get_job
+from .models import ACTIVE_STATUSES, Run, RunStatus
+from .tasks import execute_run, finish_run
+
+
+def active_run(job, subject):
+    return Run.objects.filter(job=job, subject=subject, status__in=ACTIVE_STATUSES).first()
+
+
+def start_run(job, subject, params=None, user=None):
+    """Start a run of `job` on `subject`, or join the one already active. Returns (run, created)."""
+    if get_job(job) is None:
+        raise LookupError(f"no job is registered as {job!r}")
+    # The partial unique index decides between simultaneous starts; the loser joins the winner.
+    # A run may finish between the failed insert and the lookup, hence the retry.
+    for _ in range(3):
+        existing = active_run(job, subject)
+        if existing:
+            return existing, False
+        try:
+            with transaction.atomic():
+                run = Run.objects.create(
+                    job=job, subject=subject, params=params or {}, requested_by=user if user and user.pk else None
+                )
+        except IntegrityError:
+            continue
+        who = f" by {user.get_username()}" if user and user.pk else ""
+        publish_log(run.pk, "info", f"Run {run.pk} queued: {job} {subject}{who}")
+        execute_run.enqueue(run.pk)
+        return run, True
+    raise RuntimeError(f"could not start or join a run of {job} on {subject}")
+
+
+def request_cancel(run):
+    """Ask a run to stop; a queued run ends at once, a running one between two steps."""
+    if not run.is_active:
+        return False
+    Run.objects.filter(pk=run.pk).update(cancel_requested=True)
+    publish_log(run.pk, "warning", "Cancel requested")
+    if Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(status=RunStatus.CANCELLED):
+        finish_run(run.pk, RunStatus.CANCELLED)
+    return True

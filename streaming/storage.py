@@ -1,0 +1,51 @@
+"""django-eventstream storage over RunEvent: one table serves a run's history and Last-Event-ID resume."""
+
+import json
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django_eventstream.event import Event
+from django_eventstream.storage import StorageBase
+
+from .models import RunEvent
+
+CHANNEL_PREFIX = "run-"
+
+
+def channel_for_run(run_id):
+    return f"{CHANNEL_PREFIX}{run_id}"
+
+
+def run_id_from_channel(channel):
+    """The run id a channel name stands for, or None for a channel that is not a run's."""
+    if not channel.startswith(CHANNEL_PREFIX):
+        return None
+    number = channel[len(CHANNEL_PREFIX) :]
+    return int(number) if number.isdigit() else None
+
+
+class RunEventStorage(StorageBase):
+    # Two publishers of one run (its worker and a cancel request) may race for the next seq;
+    # the unique (run, seq) constraint turns the loser into a retry.
+    APPEND_ATTEMPTS = 5
+
+    def append_event(self, channel, event_type, data):
+        run_id = run_id_from_channel(channel)
+        envelope = json.loads(data)
+        for attempt in range(self.APPEND_ATTEMPTS):
+            try:
+                with transaction.atomic():
+                    seq = self.get_current_id(channel) + 1
+                    RunEvent.objects.create(run_id=run_id, seq=seq, type=event_type, data=envelope)
+                return Event(channel, event_type, data, id=seq)
+            except IntegrityError:
+                if attempt == self.APPEND_ATTEMPTS - 1:
+                    raise
+
+    def get_events(self, channel, last_id, limit=100):
+        rows = RunEvent.objects.filter(run_id=run_id_from_channel(channel), seq__gt=last_id).order_by("seq")[:limit]
+        return [Event(channel, row.type, json.dumps(row.data), id=row.seq) for row in rows]
+
+    def get_current_id(self, channel):
+        latest = RunEvent.objects.filter(run_id=run_id_from_channel(channel)).aggregate(latest=Max("seq"))["latest"]
+        return latest or 0

@@ -1,0 +1,53 @@
+"""The streaming endpoints of DESIGN §7: start (or join) a studio's processing and stream it."""
+
+from streaming.channels import can_start_runs, can_view_runs
+from streaming.http import ApiError, api_endpoint, authenticate, json_body, require
+from streaming.services import start_run
+from streaming.sse import run_stream_response
+
+from .jobs import ALL_STUDIOS, PROCESS_STUDIO
+from .models import Studio
+
+STUDIO_ID_MAX_LENGTH = Studio._meta.get_field("studio_id").max_length
+
+
+@api_endpoint(methods=["GET", "POST"])
+def refresh_workshops(request):
+    """POST {"studio_id": …} or GET ?studio_id=…; "all" processes every active studio."""
+    user = authenticate(request)
+    if request.method == "POST":
+        studio_id = json_body(request).get("studio_id")
+    else:
+        studio_id = request.GET.get("studio_id")
+    return _start_and_stream(request, user, studio_id, allow_all=True)
+
+
+@api_endpoint(methods=["GET"])
+def process_studio(request):
+    user = authenticate(request)
+    return _start_and_stream(request, user, request.GET.get("studio_id"), allow_all=False)
+
+
+def _start_and_stream(request, user, studio_id, allow_all):
+    require(can_start_runs(user) and can_view_runs(user), "You may not start runs.")
+    subject = _validated_subject(studio_id, allow_all)
+    run, _created = start_run(PROCESS_STUDIO, subject, user=user)
+    return run_stream_response(request, run, user)
+
+
+def _validated_subject(studio_id, allow_all):
+    if studio_id is None or studio_id == "":
+        raise ApiError(400, "missing_studio_id", "Give the studio to process as studio_id.")
+    if not isinstance(studio_id, str):
+        raise ApiError(400, "invalid_studio_id", "studio_id must be a string.")
+    if len(studio_id) > STUDIO_ID_MAX_LENGTH:
+        raise ApiError(400, "invalid_studio_id", f"studio_id may be at most {STUDIO_ID_MAX_LENGTH} characters.")
+    if studio_id == ALL_STUDIOS:
+        if not allow_all:
+            raise ApiError(400, "invalid_studio_id", "This endpoint processes one studio; use refresh-workshops for 'all'.")
+        if not Studio.objects.filter(active=True).exists():
+            raise ApiError(404, "no_active_studios", "There is no active studio to process.")
+        return ALL_STUDIOS
+    if not Studio.objects.filter(studio_id=studio_id).exists():
+        raise ApiError(404, "studio_not_found", f"There is no studio {studio_id!r}.")
+    return studio_id

@@ -1,0 +1,85 @@
+"""The scale path: PostgreSQL for the data and Redis pub/sub for live events, behind a real daphne."""
+
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from tests.conftest import skip_or_fail
+
+from .server import ROOT, DaphneServer
+from .sse import read_stream
+from .test_streaming_endpoints import assert_complete_run_stream
+
+pytestmark = [pytest.mark.live]
+
+POSTGRES_URL = os.environ.get("DATABASE_TEST_URL", "postgres://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("REDIS_URL_TEST", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def postgres_database():
+    psycopg = pytest.importorskip("psycopg")
+    name = f"studios_scale_{uuid.uuid4().hex[:8]}"
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        skip_or_fail(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def redis_url():
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        skip_or_fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    return REDIS_URL
+
+
+def manage(env, *args):
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+def test_a_run_on_postgresql_with_events_through_redis(postgres_database, redis_url, tmp_path):
+    import psycopg
+
+    server = DaphneServer({"DATABASE_URL": postgres_database, "REDIS_URL": redis_url}, tmp_path / "daphne.log")
+    manage(server.env, "migrate", "--noinput")
+    manage(server.env, "demo", "--base-url", server.url, "--admin")
+    with psycopg.connect(postgres_database) as db:
+        token = db.execute(
+            "SELECT key FROM authtoken_token JOIN auth_user ON auth_user.id = user_id WHERE username = 'admin'"
+        ).fetchone()[0]
+    server.start()
+    try:
+        stream = read_stream(
+            "POST",
+            f"{server.url}/api/streaming/refresh-workshops",
+            json={"studio_id": "dance_n_addiction"},
+            headers={"Authorization": f"Token {token}"},
+        )
+        summary = assert_complete_run_stream(stream)
+    finally:
+        server.stop()
+    with psycopg.connect(postgres_database) as db:
+        status, stored_events = db.execute(
+            "SELECT status, (SELECT count(*) FROM streaming_runevent WHERE run_id = %s) FROM streaming_run WHERE id = %s",
+            (stream.run_id, stream.run_id),
+        ).fetchone()
+        workshops = db.execute(
+            "SELECT count(*) FROM studios_workshop w JOIN studios_studio s ON s.id = w.studio_id "
+            "WHERE s.studio_id = 'dance_n_addiction' AND NOT w.is_archived"
+        ).fetchone()[0]
+    assert status == "succeeded"
+    assert stored_events == len(stream.events)
+    assert workshops == summary["workshops_created"] > 0
