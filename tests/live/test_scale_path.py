@@ -1,5 +1,6 @@
 """The scale path: PostgreSQL for the data and Redis pub/sub for live events, behind a real daphne."""
 
+import json
 import os
 import subprocess
 import sys
@@ -61,6 +62,10 @@ def test_a_run_on_postgresql_with_events_through_redis(postgres_database, redis_
             "SELECT key FROM authtoken_token JOIN auth_user ON auth_user.id = user_id WHERE username = 'admin'"
         ).fetchone()[0]
     server.start()
+    import redis
+
+    published = redis.Redis.from_url(redis_url).pubsub()
+    published.subscribe("events_channel")  # where django-eventstream publishes with EVENTSTREAM_REDIS
     try:
         stream = read_stream(
             "POST",
@@ -71,6 +76,12 @@ def test_a_run_on_postgresql_with_events_through_redis(postgres_database, redis_
         summary = assert_complete_run_stream(stream)
     finally:
         server.stop()
+    seen_on_redis = []
+    while (message := published.get_message(timeout=1)) is not None:
+        if message["type"] == "message":
+            seen_on_redis.append(json.loads(message["data"])["pub_id"])
+    published.close()
+    assert seen_on_redis == [str(seq) for seq in range(1, len(stream.events) + 1)], "every event went through Redis"
     with psycopg.connect(postgres_database) as db:
         status, stored_events = db.execute(
             "SELECT status, (SELECT count(*) FROM streaming_runevent WHERE run_id = %s) FROM streaming_run WHERE id = %s",
