@@ -1,0 +1,345 @@
+"""Turning a fetched page into workshop events.
+
+Extractors are tried in order and the first that yields events wins, so a cheap, exact one
+(schema.org structured data) runs before any costly or fuzzy one (an LLM) is needed.
+"""
+
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple
+from urllib.parse import urljoin, urlsplit
+
+import extruct
+from extruct.jsonld import JsonLdExtractor
+from extruct.utils import parse_xmldom_html
+
+from .fetch import Page
+
+SYNTAXES = ["json-ld", "microdata", "rdfa"]
+SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/")
+WHATSAPP_HOSTS = {"wa.me", "api.whatsapp.com", "whatsapp.com"}
+# Instagram paths that are not profiles.
+INSTAGRAM_NON_PROFILES = {"p", "reel", "reels", "explore", "stories", "tv", "accounts", "direct"}
+_INSTAGRAM = re.compile(r"^https?://(?:www\.|m\.)?instagram\.com/([A-Za-z0-9._]+)/?(?:[?#].*)?$", re.IGNORECASE)
+# Workshop data is a few references deep (event -> performer); the cap bounds the copying a
+# densely cross-referenced graph would otherwise cause.
+MAX_REFERENCE_HOPS = 4
+
+
+@dataclass
+class ExtractedEvent:
+    """One workshop (one routine) as a page describes it, before validation and artist matching."""
+
+    title: str
+    event_type: str = "workshop"
+    song: str | None = None
+    by: str = ""
+    performers: list[tuple[str, str | None]] = field(default_factory=list)
+    pricing_info: str = ""
+    payment_link: str = ""
+    payment_link_type: str = "url"
+    # Raw (start, end) values as the page gave them; validate.normalise_sessions reads them.
+    sessions: list[tuple[Any, Any]] = field(default_factory=list)
+
+
+class Extractor(NamedTuple):
+    name: str
+    extract: Callable[[Page, Any], list[ExtractedEvent]]
+
+
+def extract_events(page: Page, studio) -> tuple[str | None, list[ExtractedEvent]]:
+    """(name of the extractor that found events, the events), or (None, []) when none did."""
+    for extractor in EXTRACTORS:
+        events = extractor.extract(page, studio)
+        if events:
+            return extractor.name, events
+    return None, []
+
+
+# --- reading the structured data -------------------------------------------------------------
+
+
+def _json_ld_block_by_block(tree) -> list[dict]:
+    items = []
+    for script in tree.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json":
+            continue
+        try:
+            items.extend(JsonLdExtractor().extract_items(script))
+        except Exception:  # malformed JSON trips the lenient parser in assorted ways
+            continue
+    return items
+
+
+def _structured_data(page: Page) -> dict[str, list]:
+    try:
+        # Bytes, because lxml rejects str input that carries an XML encoding declaration.
+        tree = parse_xmldom_html(page.text.encode("utf-8"), encoding="UTF-8")
+    except Exception:  # nothing parseable, e.g. an empty body
+        return {}
+    # pyRdfa reads an HTML5 <time datetime> by its text only; RDFa core honours @content.
+    for element in tree.xpath("//time[@property and @datetime and not(@content)]"):
+        element.set("content", element.get("datetime"))
+    try:
+        return extruct.extract(tree, base_url=page.final_url, syntaxes=SYNTAXES, uniform=True)
+    except Exception:
+        # One malformed JSON-LD block (or an RDFa oddity) makes extruct give up on the whole page,
+        # so read each syntax, and each JSON-LD block, on its own.
+        data = {"json-ld": _json_ld_block_by_block(tree)}
+        for syntax in ("microdata", "rdfa"):
+            try:
+                data.update(extruct.extract(tree, base_url=page.final_url, syntaxes=[syntax], uniform=True))
+            except Exception:
+                data[syntax] = []
+        return data
+
+
+def _local_name(iri: str) -> str:
+    """'https://schema.org/DanceEvent' and 'schema:DanceEvent' -> 'DanceEvent'."""
+    return re.split(r"[/#:]", iri)[-1] if isinstance(iri, str) else ""
+
+
+def _compact_rdfa(items: list[dict]) -> list[dict]:
+    """extruct's RDFa output is expanded JSON-LD; give it the compact shape the other syntaxes have."""
+
+    def value(v):
+        if isinstance(v, dict) and "@value" in v:
+            return v["@value"]
+        return v  # {"@id": ...}: resolved later with the other syntaxes' references
+
+    nodes = []
+    for item in items:
+        node = {"@id": item.get("@id"), "@type": [_local_name(t) for t in item.get("@type", [])]}
+        for key, values in item.items():
+            if not key.startswith(SCHEMA_PREFIXES):
+                continue
+            values = [value(v) for v in values] if isinstance(values, list) else [value(values)]
+            node[key.removeprefix("http://schema.org/").removeprefix("https://schema.org/")] = (
+                values[0] if len(values) == 1 else values
+            )
+        nodes.append(node)
+    return nodes
+
+
+def _stable_order(value):
+    """RDF graphs are unordered and extruct's blank-node ids are random, so order multi-valued
+    properties by content; otherwise an unchanged page would read differently on every run."""
+    if isinstance(value, list):
+        items = [_stable_order(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(_without_blank_ids(v), sort_keys=True, default=str))
+    if isinstance(value, dict):
+        return {k: _stable_order(v) for k, v in value.items()}
+    return value
+
+
+def _without_blank_ids(value):
+    if isinstance(value, list):
+        return [_without_blank_ids(v) for v in value]
+    if isinstance(value, dict):
+        return {
+            k: _without_blank_ids(v)
+            for k, v in value.items()
+            if not (k == "@id" and isinstance(v, str) and v.startswith("_:"))
+        }
+    return value
+
+
+def _nodes(items: list) -> list[dict]:
+    """Top-level nodes, with @graph contents lifted to the top."""
+    nodes = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        graph = item.get("@graph")
+        if graph is not None:
+            nodes.extend(n for n in (graph if isinstance(graph, list) else [graph]) if isinstance(n, dict))
+        if set(item) - {"@graph", "@context"}:
+            nodes.append(item)
+    return nodes
+
+
+def _resolve_references(nodes: list[dict]) -> list[dict]:
+    """Replace {"@id": x} references with the node that has that @id."""
+    index = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str) and set(n) - {"@id"}}
+
+    def resolve(value, seen: frozenset, hops: int):
+        if isinstance(value, list):
+            return [resolve(v, seen, hops) for v in value]
+        if not isinstance(value, dict):
+            return value
+        ref = value.get("@id")
+        if set(value) == {"@id"} and ref in index and ref not in seen and hops < MAX_REFERENCE_HOPS:
+            return resolve(index[ref], seen | {ref}, hops + 1)
+        inner_seen = seen | {ref} if isinstance(ref, str) else seen
+        return {k: resolve(v, inner_seen, hops) for k, v in value.items()}
+
+    return [resolve(n, frozenset(), 0) for n in nodes]
+
+
+def _is_event(node) -> bool:
+    if not isinstance(node, dict):
+        return False
+    types = node.get("@type")
+    return any(_local_name(t).endswith("Event") for t in (types if isinstance(types, list) else [types]))
+
+
+def _find_events(value, found: list[dict]) -> None:
+    """Events anywhere in the data (an ItemList of events, an Organization's events), but not
+    inside other events: those are sub-events, i.e. sessions."""
+    if isinstance(value, list):
+        for v in value:
+            _find_events(v, found)
+    elif _is_event(value):
+        found.append(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _find_events(v, found)
+
+
+def _event_nodes(data: dict[str, list]) -> list[dict]:
+    events = []
+    for syntax in SYNTAXES:
+        items = data.get(syntax) or []
+        if syntax == "rdfa":
+            nodes = [_stable_order(n) for n in _resolve_references(_compact_rdfa(items))]
+        else:
+            nodes = _resolve_references(_nodes(items))
+        found: list[dict] = []
+        _find_events(nodes, found)
+        # Flat data (RDFa, a JSON-LD @graph) lists sub-events as nodes of their own.
+        sub_ids = {
+            sub.get("@id")
+            for event in found
+            for sub in _as_list(event.get("subEvent"))
+            if isinstance(sub, dict) and sub.get("@id")
+        }
+        events.extend(e for e in found if not (e.get("@id") and e.get("@id") in sub_ids))
+    return events
+
+
+# --- mapping schema.org properties ------------------------------------------------------------
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _text(value) -> str:
+    """A property as one line of text: the first value, names of things, whitespace collapsed."""
+    for v in _as_list(value):
+        if isinstance(v, dict):
+            v = v.get("name") or v.get("@value")
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = f"{v:g}" if isinstance(v, float) else str(v)
+        if isinstance(v, str) and v.strip():
+            return " ".join(html.unescape(v).split())
+    return ""
+
+
+def _urls(value) -> list[str]:
+    urls = []
+    for v in _as_list(value):
+        if isinstance(v, dict):
+            v = v.get("@id") or v.get("url") or v.get("value")
+        if isinstance(v, str) and v.strip():
+            urls.append(v.strip())
+    return urls
+
+
+def _instagram_handle(person: dict) -> str | None:
+    for url in _urls(person.get("sameAs")) + _urls(person.get("url")) + _urls(person.get("identifier")):
+        match = _INSTAGRAM.match(url)
+        if match and match.group(1).lower() not in INSTAGRAM_NON_PROFILES:
+            return match.group(1)
+    return None
+
+
+def _performers(event: dict) -> list[tuple[str, str | None]]:
+    performers = []
+    for person in _as_list(event.get("performer")):
+        name = _text(person)
+        if not name:
+            continue
+        handle = _instagram_handle(person) if isinstance(person, dict) else None
+        if (name, handle) not in performers:
+            performers.append((name, handle))
+    return performers
+
+
+def _event_type(event: dict) -> str:
+    words = " ".join([_text(event.get("name"))] + [_text(k) for k in _as_list(event.get("keywords"))])
+    if re.search(r"\bintensive", words, re.IGNORECASE):
+        return "intensive"
+    if re.search(r"\bregular", words, re.IGNORECASE):
+        return "regulars"
+    return "workshop"
+
+
+def _pricing(event: dict, page_url: str) -> tuple[str, str, str]:
+    """(pricing_info, payment_link, payment_link_type) from the event's offers."""
+    lines, payment_link = [], ""
+    for offer in _as_list(event.get("offers")):
+        if not isinstance(offer, dict):
+            continue
+        name = _text(offer.get("name"))
+        price = " ".join(p for p in (_text(offer.get("price")), _text(offer.get("priceCurrency"))) if p)
+        line = f"{name}: {price}" if name and price else name or price
+        if line:
+            lines.append(line)
+        if not payment_link:
+            payment_link = next(iter(_urls(offer.get("url"))), "")
+    if payment_link:
+        payment_link = urljoin(page_url, payment_link)
+    host = (urlsplit(payment_link).hostname or "").removeprefix("www.")
+    return "\n".join(lines), payment_link, "whatsapp" if host in WHATSAPP_HOSTS else "url"
+
+
+def _first(value):
+    values = _as_list(value)
+    value = values[0] if values else None
+    return value.get("@value") if isinstance(value, dict) else value
+
+
+def _sessions(event: dict) -> list[tuple[Any, Any]]:
+    sessions = [
+        (_first(sub.get("startDate")), _first(sub.get("endDate")))
+        for sub in _as_list(event.get("subEvent"))
+        if isinstance(sub, dict) and sub.get("startDate")
+    ]
+    if not sessions and event.get("startDate"):
+        sessions = [(_first(event.get("startDate")), _first(event.get("endDate")))]
+    return sessions
+
+
+def _to_extracted(event: dict, page_url: str) -> ExtractedEvent:
+    performers = _performers(event)
+    pricing_info, payment_link, payment_link_type = _pricing(event, page_url)
+    return ExtractedEvent(
+        title=_text(event.get("name")),
+        event_type=_event_type(event),
+        song=_text(event.get("workPerformed")) or None,
+        by=" & ".join(name for name, _handle in performers),
+        performers=performers,
+        pricing_info=pricing_info,
+        payment_link=payment_link,
+        payment_link_type=payment_link_type,
+        sessions=_sessions(event),
+    )
+
+
+def extract_structured(page: Page, studio) -> list[ExtractedEvent]:
+    """schema.org Event (and subtypes) items from JSON-LD, microdata and RDFa."""
+    events: list[ExtractedEvent] = []
+    for node in _event_nodes(_structured_data(page)):
+        event = _to_extracted(node, page.final_url)
+        # Pages often carry the same event in two syntaxes (a plugin's JSON-LD beside microdata).
+        if event not in events:
+            events.append(event)
+    return events
+
+
+EXTRACTORS: list[Extractor] = [Extractor("structured", extract_structured)]

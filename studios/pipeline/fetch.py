@@ -1,0 +1,194 @@
+"""Reading one web page safely: timeouts, a size cap, bounded redirects, retries, no private targets."""
+
+import codecs
+import ipaddress
+import re
+import socket
+import time
+from dataclasses import dataclass, replace
+from typing import Protocol
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from django.conf import settings
+
+HTML_TYPES = {"text/html", "application/xhtml+xml"}
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+USER_AGENT = "Mozilla/5.0 (compatible; studio-workshops/1.0)"
+
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+# Browsers look for <meta charset> / http-equiv in the first kilobytes when the header names none.
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_META_SCAN_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str
+    final_url: str
+    status: int
+    content_type: str
+    text: str
+
+
+class FetchError(Exception):
+    """A page could not be read; str() is a short reason fit for a log line."""
+
+
+class NotHTML(FetchError):
+    """The page is something other than HTML (a PDF, an image); callers log it as a warning."""
+
+
+class _Transient(FetchError):
+    """A failure worth retrying: 5xx, 429, timeouts and broken connections."""
+
+
+class PageFetcher(Protocol):
+    """What discovery and extraction need; a JavaScript-rendering fetcher can satisfy it too."""
+
+    def get(self, url: str) -> Page: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "PageFetcher": ...
+
+    def __exit__(self, *exc_info) -> None: ...
+
+
+def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    # is_global is False for private, loopback, link-local, reserved, shared (CGNAT) and unspecified
+    # ranges; multicast needs its own test because some multicast ranges count as global.
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _check_target(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise FetchError(f"unsupported URL scheme {parts.scheme!r}" if parts.scheme else "not an absolute URL")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise FetchError("invalid URL") from None
+    if not host:
+        raise FetchError("URL has no host")
+    if settings.FETCH_ALLOW_PRIVATE:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise FetchError(f"cannot resolve {host}") from None
+    for info in infos:
+        # IPv6 link-local results carry a scope ("fe80::1%eth0") that ip_address() rejects.
+        ip = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not is_public_address(ip):
+            raise FetchError(f"refused private address {ip}")
+
+
+def _charset(content_type_header: str, body: bytes) -> str:
+    match = _HEADER_CHARSET.search(content_type_header) or _META_CHARSET.search(body[:_META_SCAN_BYTES])
+    if match:
+        name = match.group(1)
+        name = name.decode("ascii", "replace") if isinstance(name, bytes) else name
+        try:
+            return codecs.lookup(name).name
+        except LookupError:
+            pass
+    return "utf-8"
+
+
+class Fetcher:
+    """Thread-safe HTTP page reader sharing one connection pool; use as a context manager."""
+
+    def __init__(self):
+        # Redirects are followed by hand so that every hop passes the address check.
+        self._client = httpx.Client(
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
+        )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        self._client.close()
+
+    def get(self, url: str) -> Page:
+        max_redirects = settings.FETCH_MAX_REDIRECTS
+        visited = {url}
+        current = url
+        for _hop in range(max_redirects + 1):
+            _check_target(current)
+            result = self._get_with_retries(current)
+            if isinstance(result, Page):
+                return replace(result, url=url)
+            if result in visited:
+                raise FetchError(f"redirect loop at {result}")
+            visited.add(result)
+            current = result
+        raise FetchError("too many redirects")
+
+    def _get_with_retries(self, url: str) -> Page | str:
+        retries = settings.FETCH_RETRIES
+        backoff = settings.FETCH_RETRY_BACKOFF
+        attempt = 0
+        while True:
+            try:
+                return self._get_once(url)
+            except _Transient:
+                if attempt >= retries:
+                    raise
+                time.sleep(backoff * 2**attempt)
+                attempt += 1
+
+    def _get_once(self, url: str) -> Page | str:
+        """One request: a Page, or the absolute URL a redirect points to."""
+        timeout = settings.FETCH_TIMEOUT
+        max_bytes = settings.FETCH_MAX_BYTES
+        try:
+            with self._client.stream("GET", url, timeout=timeout) as response:
+                status = response.status_code
+                if status in REDIRECT_STATUSES:
+                    location = response.headers.get("location")
+                    if not location:
+                        raise FetchError(f"HTTP {status} without a Location header")
+                    return urljoin(url, location.strip())
+                if status == 429 or status >= 500:
+                    raise _Transient(f"HTTP {status}")
+                if not 200 <= status < 300:
+                    raise FetchError(f"HTTP {status}")
+                content_type_header = response.headers.get("content-type", "")
+                mime = content_type_header.split(";")[0].strip().lower()
+                # Many small sites send no Content-Type at all; their pages are still HTML.
+                if mime and mime not in HTML_TYPES:
+                    raise NotHTML(f"not HTML ({mime})")
+                body = self._read_capped(response, max_bytes)
+        except httpx.TimeoutException:
+            raise _Transient(f"timed out after {timeout:g}s") from None
+        except httpx.TransportError as exc:
+            raise _Transient(f"connection failed ({exc or type(exc).__name__})") from None
+        except httpx.HTTPError as exc:  # e.g. a body that does not decompress
+            raise FetchError(f"unreadable response ({exc or type(exc).__name__})") from None
+        except httpx.InvalidURL:
+            raise FetchError("invalid URL") from None
+        text = body.decode(_charset(content_type_header, body), errors="replace")
+        return Page(url=url, final_url=url, status=status, content_type=mime or "text/html", text=text)
+
+    @staticmethod
+    def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+        too_big = FetchError(f"response over {max_bytes} bytes")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise too_big
+        chunks, size = [], 0
+        # iter_bytes() yields decompressed data, so a small gzip bomb is caught too.
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise too_big
+            chunks.append(chunk)
+        return b"".join(chunks)

@@ -1,0 +1,164 @@
+"""Writing a run's workshops for one studio: upsert what was seen, archive what vanished, atomically."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.db import transaction
+from django.utils import timezone
+
+from studios.models import Session, Workshop
+
+from .validate import SessionTuple, session_order, studio_zone
+
+COMPARED_FIELDS = (
+    "event_type",
+    "title",
+    "song",
+    "by",
+    "pricing_info",
+    "payment_link",
+    "payment_link_type",
+    "first_session_at",
+)
+
+
+@dataclass
+class WorkshopData:
+    """One workshop as the pipeline read it, ready to save: sessions normalised, artists matched."""
+
+    title: str
+    event_type: str = "workshop"
+    song: str | None = None
+    by: str = ""
+    pricing_info: str = ""
+    payment_link: str = ""
+    payment_link_type: str = "url"
+    sessions: list[SessionTuple] = field(default_factory=list)
+    artists: list = field(default_factory=list)
+
+    @classmethod
+    def from_event(cls, event, sessions: list[SessionTuple], artists: list) -> "WorkshopData":
+        return cls(
+            title=event.title,
+            event_type=event.event_type,
+            song=event.song,
+            by=event.by,
+            pricing_info=event.pricing_info,
+            payment_link=event.payment_link,
+            payment_link_type=event.payment_link_type,
+            sessions=sessions,
+            artists=artists,
+        )
+
+
+def _clip(name: str, value: str) -> str:
+    # Pages have no length limits; PostgreSQL would reject the whole save over one long title.
+    return (value or "")[: Workshop._meta.get_field(name).max_length]
+
+
+def _field_values(data: WorkshopData, sessions: list[SessionTuple], zone) -> dict:
+    first_session_at = None
+    if sessions:
+        day, start, _end = sessions[0]
+        first_session_at = datetime.combine(day, start or time.min, tzinfo=zone)
+    payment_link = data.payment_link or ""
+    if len(payment_link) > Workshop._meta.get_field("payment_link").max_length:
+        payment_link = ""  # a cut URL would lead nowhere
+    return {
+        "event_type": data.event_type,
+        "title": _clip("title", data.title),
+        "song": _clip("song", data.song),
+        "by": _clip("by", data.by),
+        "pricing_info": data.pricing_info or "",
+        "payment_link": payment_link,
+        "payment_link_type": data.payment_link_type,
+        "first_session_at": first_session_at,
+    }
+
+
+def _natural_key(source_url: str, song: str, title: str, first_day: date | None) -> tuple:
+    return (source_url, song or title, first_day)
+
+
+def _sorted_sessions(sessions) -> list[SessionTuple]:
+    # Databases disagree on where NULL times sort, so order in Python before comparing.
+    return sorted(set(sessions), key=session_order)
+
+
+def _stored_sessions(workshop: Workshop) -> list[SessionTuple]:
+    return _sorted_sessions((s.date, s.start_time, s.end_time) for s in workshop.sessions.all())
+
+
+def _session_rows(workshop: Workshop, sessions: list[SessionTuple]) -> list[Session]:
+    return [Session(workshop=workshop, date=d, start_time=s, end_time=e) for d, s, e in sessions]
+
+
+def save_workshops(studio, events_by_url: dict[str, list[WorkshopData]], failed_urls, run=None) -> dict:
+    """Upsert the workshops seen on each URL and archive the studio's workshops that vanished.
+
+    Rows are written only when something changed, so re-running on unchanged pages keeps ids and
+    updated_at. Workshops of failed_urls are left alone: a link that failed says nothing about them.
+    Returns counts: created, updated, unchanged, archived.
+    """
+    zone = studio_zone(studio.time_zone)
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "archived": 0}
+    failed_urls = set(failed_urls)
+    with transaction.atomic():
+        existing = list(Workshop.objects.filter(studio=studio).prefetch_related("sessions", "artists"))
+        by_key: dict[tuple, Workshop] = {}
+        for workshop in existing:
+            sessions = _stored_sessions(workshop)
+            key = _natural_key(workshop.source_url, workshop.song, workshop.title, sessions[0][0] if sessions else None)
+            by_key.setdefault(key, workshop)
+
+        seen_ids: set[int] = set()
+        for url, workshops in events_by_url.items():
+            for data in workshops:
+                sessions = _sorted_sessions(data.sessions)
+                values = _field_values(data, sessions, zone)
+                key = _natural_key(url, values["song"], values["title"], sessions[0][0] if sessions else None)
+                workshop = by_key.get(key)
+                if workshop is not None and workshop.pk in seen_ids:
+                    continue  # the same workshop twice on one page (e.g. two listings of one event)
+                if workshop is None:
+                    workshop = Workshop.objects.create(studio=studio, source_url=url, **values)
+                    Session.objects.bulk_create(_session_rows(workshop, sessions))
+                    workshop.artists.set(data.artists)
+                    by_key[key] = workshop
+                    counts["created"] += 1
+                elif _update(workshop, values, sessions, data.artists):
+                    counts["updated"] += 1
+                else:
+                    counts["unchanged"] += 1
+                seen_ids.add(workshop.pk)
+
+        if run is not None:
+            # update() leaves updated_at alone: being seen again is not a change.
+            Workshop.objects.filter(pk__in=seen_ids).update(last_seen_run=run)
+        vanished = [
+            w.pk for w in existing if not w.is_archived and w.pk not in seen_ids and w.source_url not in failed_urls
+        ]
+        if vanished:
+            counts["archived"] = Workshop.objects.filter(pk__in=vanished).update(
+                is_archived=True, updated_at=timezone.now()
+            )
+    return counts
+
+
+def _update(workshop: Workshop, values: dict, sessions: list[SessionTuple], artists: list) -> bool:
+    """Bring a stored workshop in line with what was read; True when anything changed."""
+    changed_fields = [name for name in COMPARED_FIELDS if getattr(workshop, name) != values[name]]
+    sessions_changed = _stored_sessions(workshop) != sessions
+    artists_changed = {a.pk for a in workshop.artists.all()} != {a.pk for a in artists}
+    if not (changed_fields or sessions_changed or artists_changed or workshop.is_archived):
+        return False
+    for name in changed_fields:
+        setattr(workshop, name, values[name])
+    workshop.is_archived = False
+    workshop.save()
+    if sessions_changed:
+        workshop.sessions.all().delete()
+        Session.objects.bulk_create(_session_rows(workshop, sessions))
+    if artists_changed:
+        workshop.artists.set(artists)
+    return True
