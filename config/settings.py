@@ -156,5 +156,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django_eventstream": {"level": "WARNING"}},
+    "loggers": {"django_eventstream": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }

@@ -1,0 +1,148 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from .models import Artist, Session, Studio, Workshop
+
+
+@admin.register(Studio)
+class StudioAdmin(admin.ModelAdmin):
+    list_display = ["name", "studio_id", "website", "active", "render_js", "workshop_count"]
+    list_filter = ["active", "render_js"]
+    search_fields = ["name", "studio_id"]
+    prepopulated_fields = {"studio_id": ("name",)}
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "studio_id", "active"]}),
+        ("Crawling", {"fields": ["website", "link_pattern", "max_depth", "concurrency", "render_js", "time_zone"]}),
+        ("Extraction", {"fields": ["extraction_hints"]}),
+        ("Profile", {"fields": ["instagram_link", "image_url"]}),
+        ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            current_workshops=Count("workshops", filter=Q(workshops__is_archived=False))
+        )
+
+    @admin.display(description="Workshops", ordering="current_workshops")
+    def workshop_count(self, obj):
+        """Current (not archived) workshops, linked to their list."""
+        url = reverse("admin:studios_workshop_changelist")
+        return format_html(
+            '<a href="{}?studio__id__exact={}&amp;is_archived__exact=0">{}</a>', url, obj.pk, obj.current_workshops
+        )
+
+
+class AliasesField(forms.CharField):
+    """The aliases list edited as text, one alias per line."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        if isinstance(value, (list, tuple)):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, (list, tuple)):
+            return [str(v).strip() for v in value if str(v).strip()]
+        aliases = []
+        for line in (value or "").splitlines():
+            alias = line.strip()
+            if alias and alias not in aliases:
+                aliases.append(alias)
+        return aliases
+
+
+class ArtistForm(forms.ModelForm):
+    aliases = AliasesField(required=False, help_text="Other names the artist is billed under, one per line.")
+
+    class Meta:
+        model = Artist
+        fields = ["artist_id", "name", "aliases", "instagram_link", "image_url"]
+
+
+@admin.register(Artist)
+class ArtistAdmin(admin.ModelAdmin):
+    form = ArtistForm
+    list_display = ["name", "artist_id", "alias_list"]
+    search_fields = ["name", "artist_id"]
+
+    @admin.display(description="Aliases")
+    def alias_list(self, obj):
+        return ", ".join(obj.aliases or [])
+
+    def get_search_results(self, request, queryset, search_term):
+        """Name and handle through the database; aliases (a JSON list) matched in Python.
+
+        An artist matches when every word of the search is found in its name, handle or one of its
+        aliases (case-insensitive), which works the same on every database and for any script.
+        """
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        words = [w.casefold() for w in search_term.split()]
+        if not words:
+            return results, may_have_duplicates
+        alias_ids = [
+            pk
+            for pk, name, artist_id, aliases in queryset.values_list("pk", "name", "artist_id", "aliases")
+            if aliases
+            and all(
+                any(word in text.casefold() for text in [name, artist_id, *map(str, aliases)]) for word in words
+            )
+        ]
+        if alias_ids:
+            results = results | queryset.filter(pk__in=alias_ids)
+        return results, may_have_duplicates
+
+
+class SessionInline(admin.TabularInline):
+    model = Session
+    extra = 0
+    fields = ["date", "start_time", "end_time"]
+
+
+class WhenFilter(admin.SimpleListFilter):
+    title = "when"
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [("upcoming", "Upcoming"), ("past", "Past"), ("undated", "No date")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "upcoming":
+            return queryset.filter(first_session_at__gte=now)
+        if self.value() == "past":
+            return queryset.filter(first_session_at__lt=now)
+        if self.value() == "undated":
+            return queryset.filter(first_session_at__isnull=True)
+        return queryset
+
+
+@admin.register(Workshop)
+class WorkshopAdmin(admin.ModelAdmin):
+    list_display = ["title_or_song", "studio", "event_type", "by", "first_session", "is_archived"]
+    list_filter = ["studio", "event_type", WhenFilter, "is_archived"]
+    list_select_related = ["studio"]
+    search_fields = ["title", "song", "by", "studio__name"]
+    date_hierarchy = "first_session_at"
+    autocomplete_fields = ["artists"]
+    inlines = [SessionInline]
+    readonly_fields = ["last_seen_run", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["studio", "event_type", "title", "song", "by", "artists"]}),
+        ("Booking", {"fields": ["pricing_info", "payment_link", "payment_link_type"]}),
+        ("Source", {"fields": ["source_url", "first_session_at", "is_archived", "last_seen_run", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="Title", ordering="title")
+    def title_or_song(self, obj):
+        return obj.title or obj.song or obj.source_url
+
+    @admin.display(description="First session", ordering="first_session_at")
+    def first_session(self, obj):
+        return obj.first_session_at
