@@ -1,31 +1,80 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from .models import Run, RunEvent
+from .models import Run, RunStatus
+from .services import start_run
+
+RETRYABLE = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED)
 
 
-class RunEventInline(admin.TabularInline):
-    model = RunEvent
-    fields = ["seq", "type", "data", "created_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+def watch_url(runs):
+    """The admin page that shows a live panel for each of these runs."""
+    return reverse("admin:streaming_run_watch") + "?ids=" + ",".join(str(run.pk) for run in runs)
 
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ["id", "job", "subject", "status", "percentage", "requested_by", "started_at", "finished_at"]
+    list_display = ["id", "status_badge", "subject", "job", "progress", "requested_by", "started_at", "duration_text", "counts"]
+    list_display_links = ["id", "subject"]
     list_filter = ["status", "job", "created_at"]
     search_fields = ["subject"]
     list_select_related = ["requested_by"]
-    readonly_fields = [field.name for field in Run._meta.fields]
-    inlines = [RunEventInline]
+    date_hierarchy = "created_at"
+    actions = ["retry"]
+    change_form_template = "admin/streaming/run/change_form.html"
+    fields = ["job", "subject", "status", "requested_by", "created_at", "started_at", "finished_at", "error", "summary"]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        watch = path("watch/", self.admin_site.admin_view(self.watch_view), name="streaming_run_watch")
+        return [watch, *super().get_urls()]
+
+    def watch_view(self, request):
+        ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip().isdigit()]
+        runs = list(Run.objects.filter(pk__in=ids).order_by("pk"))
+        context = {**self.admin_site.each_context(request), "title": "Live runs", "runs": runs, "opts": self.opts}
+        return TemplateResponse(request, "admin/streaming/run/watch.html", context)
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, run):
+        return format_html('<span class="run-status" data-status="{}">{}</span>', run.status, run.get_status_display())
+
+    @admin.display(description="Progress", ordering="percentage")
+    def progress(self, run):
+        return f"{run.percentage:.1f}% ({run.current}/{run.total})"
+
+    @admin.display(description="Duration")
+    def duration_text(self, run):
+        return str(run.duration).split(".")[0] if run.duration else "—"
+
+    @admin.display(description="Counts")
+    def counts(self, run):
+        """The summary's non-zero counts, whatever the job reports."""
+        counts = [(key, value) for key, value in run.summary.items() if isinstance(value, int) and not isinstance(value, bool) and value]
+        return ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in counts) or "—"
+
+    @admin.action(description="Retry selected runs (failed, cancelled or interrupted)", permissions=["add_run"])
+    def retry(self, request, queryset):
+        runs, skipped = [], 0
+        for run in queryset:
+            if run.status not in RETRYABLE:
+                skipped += 1
+                continue
+            runs.append(start_run(run.job, run.subject, params=run.params, user=request.user)[0])
+        if skipped:
+            self.message_user(request, f"{skipped} run(s) skipped: only failed, cancelled or interrupted runs are retried.", messages.WARNING)
+        if runs:
+            return redirect(watch_url(runs))
+
+    def has_add_run_permission(self, request):
+        return request.user.has_perm("streaming.add_run")
+

@@ -22,7 +22,8 @@ from django_eventstream.views import Listener, stream
 
 from .events import envelope
 from .http import ApiError
-from .storage import RunEventStorage, channel_for_run
+from .models import Run
+from .storage import RunEventStorage, channel_for_run, run_id_from_channel
 
 FRAME_ID = re.compile(r"^id: run-\d+:(\d+)$", re.MULTILINE)
 FRAME_TYPE = re.compile(r"^event: (.*)$", re.MULTILINE)
@@ -42,6 +43,25 @@ def last_event_seq(request, run):
             400, "invalid_last_event_id", f"Last-Event-ID must look like 'run-{run.pk}:<number>', not {raw[:80]!r}."
         )
     return int(seq)
+
+
+def resumed_run(request, job, subject):
+    """The run an EventSource reconnecting to a start endpoint names in Last-Event-ID, and its seq.
+
+    Browsers reconnect to the URL they first opened, so a dropped start stream comes back to the
+    start endpoint; it must resume the run it was watching, not start another.
+    """
+    try:
+        last_ids = parse_last_event_id(request.META.get("HTTP_LAST_EVENT_ID") or "")
+    except ValueError:
+        return None
+    for channel, seq in last_ids.items():
+        run_id = run_id_from_channel(channel)
+        if run_id is not None and seq.isdigit():
+            run = Run.objects.filter(pk=run_id, job=job, subject=subject).first()
+            if run is not None:
+                return run, int(seq)
+    return None
 
 
 def close_frame(reason, message="Connection closed"):

@@ -4,4 +4,5 @@ from . import views
 
 urlpatterns = [
     path("api/runs/<int:run_id>/events/", views.run_events, name="run-events"),
+    path("api/runs/<int:run_id>/cancel/", views.run_cancel, name="run-cancel"),
 ]

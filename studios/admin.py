@@ -1,10 +1,20 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from streaming.admin import watch_url
+from streaming.models import Run
+from streaming.services import active_run, start_run
+
+from .jobs import PROCESS_STUDIO
 from .models import Artist, Session, Studio, Workshop
 
 
@@ -15,6 +25,8 @@ class StudioAdmin(admin.ModelAdmin):
     search_fields = ["name", "studio_id"]
     prepopulated_fields = {"studio_id": ("name",)}
     readonly_fields = ["created_at", "updated_at"]
+    actions = ["process_selected"]
+    change_form_template = "admin/studios/studio/change_form.html"
     fieldsets = [
         (None, {"fields": ["name", "studio_id", "active"]}),
         ("Crawling", {"fields": ["website", "link_pattern", "max_depth", "concurrency", "render_js", "time_zone"]}),
@@ -22,6 +34,40 @@ class StudioAdmin(admin.ModelAdmin):
         ("Profile", {"fields": ["instagram_link", "image_url"]}),
         ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
+
+    def get_urls(self):
+        process = path(
+            "<path:object_id>/process/", self.admin_site.admin_view(self.process_view), name="studios_studio_process"
+        )
+        return [process, *super().get_urls()]
+
+    @admin.action(description="Process selected studios", permissions=["start_run"])
+    def process_selected(self, request, queryset):
+        runs = [start_run(PROCESS_STUDIO, studio.studio_id, user=request.user)[0] for studio in queryset]
+        return redirect(watch_url(runs))
+
+    def has_start_run_permission(self, request, obj=None):
+        return request.user.has_perm("streaming.add_run")
+
+    @method_decorator(require_POST)
+    def process_view(self, request, object_id):
+        """The change page's "Process now" button: start (or join) the run, then show its panel."""
+        if not self.has_start_run_permission(request):
+            raise PermissionDenied
+        studio = get_object_or_404(Studio, pk=object_id)
+        start_run(PROCESS_STUDIO, studio.studio_id, user=request.user)
+        return redirect("admin:studios_studio_change", studio.pk)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        studio = Studio.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if studio is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "run": active_run(PROCESS_STUDIO, studio.studio_id)
+                or Run.objects.filter(job=PROCESS_STUDIO, subject=studio.studio_id).order_by("-created_at").first(),
+                "can_process": self.has_start_run_permission(request),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(

@@ -1,5 +1,7 @@
 """The studio jobs the run executor knows by name."""
 
+from django.urls import reverse
+
 from streaming.jobs import register_job
 
 from .models import Studio
@@ -10,7 +12,18 @@ PROCESS_STUDIO = "process_studio"
 ALL_STUDIOS = "all"
 
 
-@register_job(PROCESS_STUDIO)
+def workshop_links(run):
+    """Where staff see what a run changed: the processed studio's workshops in admin."""
+    changelist = reverse("admin:studios_workshop_changelist")
+    if run.subject == ALL_STUDIOS:
+        return [("All workshops", changelist)]
+    studio = Studio.objects.filter(studio_id=run.subject).first()
+    if studio is None:
+        return []
+    return [(f"Workshops of {studio.name}", f"{changelist}?studio__id__exact={studio.pk}&is_archived__exact=0")]
+
+
+@register_job(PROCESS_STUDIO, result_links=workshop_links)
 def process_studio_job(run, reporter):
     if run.subject != ALL_STUDIOS:
         return process_studio(Studio.objects.get(studio_id=run.subject), reporter, run=run)

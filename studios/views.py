@@ -1,9 +1,14 @@
-"""The streaming endpoints of DESIGN §7: start (or join) a studio's processing and stream it."""
+"""The streaming endpoints of DESIGN §7 (start or join a studio's processing and stream it),
+and the staff page that exercises them."""
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
 
 from streaming.channels import can_start_runs, can_view_runs
 from streaming.http import ApiError, api_endpoint, authenticate, json_body, require
 from streaming.services import start_run
-from streaming.sse import run_stream_response
+from streaming.sse import resumed_run, run_stream_response
 
 from .jobs import ALL_STUDIOS, PROCESS_STUDIO
 from .models import Studio
@@ -31,6 +36,10 @@ def process_studio(request):
 def _start_and_stream(request, user, studio_id, allow_all):
     require(can_start_runs(user) and can_view_runs(user), "You may not start runs.")
     subject = _validated_subject(studio_id, allow_all)
+    resumed = resumed_run(request, PROCESS_STUDIO, subject)
+    if resumed:
+        run, after_seq = resumed
+        return run_stream_response(request, run, user, after_seq=after_seq)
     run, _created = start_run(PROCESS_STUDIO, subject, user=user)
     return run_stream_response(request, run, user)
 
@@ -51,3 +60,11 @@ def _validated_subject(studio_id, allow_all):
     if not Studio.objects.filter(studio_id=studio_id).exists():
         raise ApiError(404, "studio_not_found", f"There is no studio {studio_id!r}.")
     return studio_id
+
+
+@staff_member_required
+@ensure_csrf_cookie
+def test_client(request):
+    """A page to try both endpoints from a browser: POST through fetch, GET through EventSource."""
+    studios = Studio.objects.filter(active=True).order_by("name")
+    return render(request, "studios/test_client.html", {"studios": studios, "title": "Streaming test client"})

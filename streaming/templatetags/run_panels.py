@@ -1,0 +1,27 @@
+from django import template
+from django.urls import reverse
+
+from ..jobs import result_links
+
+register = template.Library()
+
+
+@register.inclusion_tag("streaming/run_panel.html")
+def run_panel(run=None):
+    """The live panel of one run: its whole log replayed from the first event, then followed live.
+
+    Without a run, an empty panel that a page's own script feeds (the streaming test client).
+    """
+    if run is None:
+        return {"run": None}
+    return {
+        "run": run,
+        "events_url": reverse("run-events", args=[run.pk]),
+        "cancel_url": reverse("run-cancel", args=[run.pk]),
+        "links": result_links(run),
+    }
+
+
+@register.inclusion_tag("streaming/run_panel_assets.html")
+def run_panel_assets():
+    return {}

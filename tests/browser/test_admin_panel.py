@@ -1,0 +1,113 @@
+"""Staff in Django admin, in a real Chromium against a real daphne: start, watch, reload, cancel, replay."""
+
+import pytest
+
+from streaming.models import Run, RunEvent
+from studios.models import Studio
+from tests.live.sse import read_stream
+
+from .conftest import StaffBrowser
+
+pytestmark = [pytest.mark.live]
+
+FINISHED = ".run-panel__status[data-status='{}']"
+
+
+def log_lines(page, panel=".run-panel"):
+    return page.locator(f"{panel} .run-panel__log li span").all_inner_texts()
+
+
+def stored_log_messages(run):
+    return [event.data["data"]["message"] for event in RunEvent.objects.filter(run=run, type="logs").order_by("seq")]
+
+
+def test_process_action_shows_a_live_panel_to_completion(staff):
+    page = staff.page
+    studio = Studio.objects.get(studio_id="dance_n_addiction")
+    page.goto("/admin/studios/studio/")
+    page.check(f"input[name=_selected_action][value='{studio.pk}']")
+    page.select_option("select[name=action]", "process_selected")
+    page.click("button[name=index]")
+    page.wait_for_url("**/admin/streaming/run/watch/?ids=*")
+
+    page.wait_for_selector(FINISHED.format("succeeded"), timeout=60_000)
+    run = Run.objects.get(subject="dance_n_addiction")
+    assert page.inner_text(".run-panel__percentage") == "100.0%"
+    assert page.inner_text(".run-panel__count") == f"{run.total}/{run.total}"
+    assert page.get_attribute(".run-panel__connection", "data-state") == "finished"
+    assert log_lines(page) == stored_log_messages(run)
+    summary = page.inner_text(".run-panel__summary")
+    assert f"workshops created\n{run.summary['workshops_created']}" in summary
+    assert page.locator(".run-panel__log li[data-level='error']").count() == 1, "the dead link"
+    workshops = page.locator(".run-panel__links a")
+    assert workshops.inner_text() == "Workshops of Dance N Addiction"
+    staff.screenshot("panel-finished-light.png", page.locator(".run-panel"))
+
+    workshops.click()
+    page.wait_for_selector("#result_list")
+    assert page.locator("#result_list tbody tr").count() == run.summary["workshops_created"]
+
+
+def test_reload_mid_run_restores_the_whole_log_and_continues(staff, slow_studio):
+    page = staff.page
+    page.goto(f"/admin/studios/studio/{slow_studio.pk}/change/")
+    page.click("text=Process now")
+    page.wait_for_selector(FINISHED.format("running"))
+    page.wait_for_function("document.querySelectorAll('.run-panel__log li').length >= 6")
+    staff.screenshot("panel-mid-run.png", page.locator(".run-panel"))
+    before = log_lines(page)
+
+    page.reload()
+    page.wait_for_function(f"document.querySelectorAll('.run-panel__log li').length >= {len(before)}")
+    assert log_lines(page)[: len(before)] == before, "the reloaded panel starts from the run's first event"
+    page.wait_for_selector(FINISHED.format("succeeded"), timeout=60_000)
+    run = Run.objects.get(subject="slow_studio")
+    assert log_lines(page) == stored_log_messages(run), "every line once, in order"
+    assert page.inner_text(".run-panel__percentage") == "100.0%"
+
+
+def test_cancel_ends_a_running_run_as_cancelled(staff, slow_studio):
+    page = staff.page
+    page.goto(f"/admin/studios/studio/{slow_studio.pk}/change/")
+    page.click("text=Process now")
+    page.wait_for_function("document.querySelectorAll('.run-panel__log li').length >= 5")
+    page.click(".run-panel__cancel")
+    page.wait_for_selector(FINISHED.format("cancelled"), timeout=30_000)
+    run = Run.objects.get(subject="slow_studio")
+    assert run.status == "cancelled"
+    assert run.current < run.total, "stopped between links, before the end"
+    assert page.locator(".run-panel__cancel").is_hidden()
+    assert not slow_studio.workshops.exists(), "a cancelled run saves nothing"
+
+
+def test_run_detail_replays_a_finished_run(staff, demo):
+    stream = read_stream(
+        "POST", f"{demo['url']}/api/streaming/refresh-workshops", json={"studio_id": "groove_theory"}, headers=demo["auth"]
+    )
+    run = Run.objects.get(pk=stream.run_id)
+    page = staff.page
+    page.goto("/admin/streaming/run/")
+    row = page.locator("#result_list tbody tr").first
+    assert "groove_theory" in row.inner_text() and "Succeeded" in row.inner_text()
+    staff.screenshot("run-list.png")
+
+    page.goto(f"/admin/streaming/run/{run.pk}/change/")
+    page.wait_for_selector(FINISHED.format("succeeded"))
+    assert log_lines(page) == stored_log_messages(run)
+    assert page.inner_text(".run-panel__percentage") == "100.0%"
+
+
+def test_panel_in_dark_mode(browser, demo):
+    stream = read_stream(
+        "POST", f"{demo['url']}/api/streaming/refresh-workshops", json={"studio_id": "the_movement_lab"}, headers=demo["auth"]
+    )
+    dark = StaffBrowser(browser, demo["url"], color_scheme="dark")
+    try:
+        dark.page.goto(f"/admin/streaming/run/{stream.run_id}/change/")
+        dark.page.wait_for_selector(FINISHED.format("succeeded"))
+        background = dark.page.eval_on_selector(".run-panel", "el => getComputedStyle(el).backgroundColor")
+        assert background != "rgb(255, 255, 255)", "the panel follows the admin's dark theme"
+        dark.screenshot("panel-finished-dark.png", dark.page.locator(".run-panel"))
+    finally:
+        dark.close()
+    assert dark.errors == []
