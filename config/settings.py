@@ -98,9 +98,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-# daphne serves no static files itself; WhiteNoise serves them from the apps (or from STATIC_ROOT
-# after collectstatic), so admin styles and the live panel work without a separate web server.
+# daphne serves no static files itself; WhiteNoise serves them from the apps, or from STATIC_ROOT
+# after `manage.py collectstatic`, so admin styles and the live panel need no separate web server.
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {

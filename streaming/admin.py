@@ -28,6 +28,9 @@ class RunAdmin(admin.ModelAdmin):
     fields = ["job", "subject", "status", "requested_by", "created_at", "started_at", "finished_at", "error", "summary"]
     readonly_fields = fields
 
+    class Media:
+        css = {"all": ["streaming/run_panel.css"]}  # the status badges in the run list
+
     def has_add_permission(self, request):
         return False
 

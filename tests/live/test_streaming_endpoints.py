@@ -152,3 +152,16 @@ def test_stream_errors_are_json_before_any_stream(demo):
     assert stream.status == 404
     assert stream.events[0][2] == {"error": {"code": "studio_not_found", "message": "There is no studio 'nope'."}}
     assert Run.objects.count() == 0
+
+
+def test_eventsource_reconnecting_to_a_start_endpoint_resumes_its_run(demo):
+    """Browsers reconnect to the URL they opened, with Last-Event-ID: that must not start a new run."""
+    url = f"{demo['url']}/api/streaming/process-studio"
+    full = read_stream("GET", url, params={"studio_id": STUDIO}, headers=demo["auth"])
+    cut = len(full.events) // 2
+    resumed = read_stream(
+        "GET", url, params={"studio_id": STUDIO}, headers={**demo["auth"], "Last-Event-ID": full.events[cut - 1][0]}
+    )
+    assert resumed.run_id == full.run_id
+    assert resumed.events == full.events[cut:]
+    assert Run.objects.count() == 1

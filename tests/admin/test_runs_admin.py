@@ -1,0 +1,87 @@
+"""Run history in admin: the list, the panels a page carries, and the Retry action."""
+
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from streaming.models import Run, RunStatus
+from studios.jobs import PROCESS_STUDIO
+from studios.models import Studio
+
+RUNS = "/admin/streaming/run/"
+
+
+@pytest.fixture
+def admin_client_tx(client, transactional_db):
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
+def unreachable_studio(transactional_db, settings):
+    settings.FETCH_ALLOW_PRIVATE = True
+    settings.FETCH_RETRIES = 0
+    # Port 9 (discard) refuses connections here: discovery fails at once and the run fails.
+    return Studio.objects.create(studio_id="gone", name="Gone Studio", website="http://127.0.0.1:9/")
+
+
+def wait_until_finished(run, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if not run.is_active:
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {run.pk} still {run.status} after {timeout}s")
+
+
+def test_retry_starts_a_new_run_for_failed_cancelled_and_interrupted_runs(admin_client_tx, unreachable_studio):
+    old = [
+        Run.objects.create(job=PROCESS_STUDIO, subject="gone", status=status)
+        for status in (RunStatus.FAILED, RunStatus.SUCCEEDED)
+    ]
+    response = admin_client_tx.post(RUNS, {"action": "retry", "_selected_action": [run.pk for run in old]})
+    assert response.status_code == 302
+    retried = Run.objects.exclude(pk__in=[run.pk for run in old]).get()
+    assert response["Location"] == f"{RUNS}watch/?ids={retried.pk}"
+    assert (retried.job, retried.subject, retried.requested_by.username) == (PROCESS_STUDIO, "gone", "admin")
+    assert wait_until_finished(retried).status == RunStatus.FAILED, "the website is still unreachable"
+    # The succeeded run was not retried, and the page says why.
+    page = admin_client_tx.get(RUNS)
+    assert b"only failed, cancelled or interrupted runs are retried" in page.content
+
+
+def test_watch_page_and_run_page_carry_a_live_panel(admin_client_tx, unreachable_studio):
+    runs = [Run.objects.create(job=PROCESS_STUDIO, subject="gone", status=RunStatus.FAILED) for _ in range(2)]
+    page = admin_client_tx.get(f"{RUNS}watch/?ids={runs[0].pk},{runs[1].pk}")
+    assert page.status_code == 200
+    for run in runs:
+        assert f'data-events-url="/api/runs/{run.pk}/events/"'.encode() in page.content
+    detail = admin_client_tx.get(f"{RUNS}{runs[0].pk}/change/")
+    assert f'data-events-url="/api/runs/{runs[0].pk}/events/"'.encode() in detail.content
+    assert b"streaming/run_panel.js" in detail.content
+
+
+def test_studio_page_shows_its_latest_run_and_process_now(admin_client_tx, unreachable_studio):
+    page = admin_client_tx.get(f"/admin/studios/studio/{unreachable_studio.pk}/change/")
+    assert b"Process now" in page.content and b"run-panel" not in page.content
+    response = admin_client_tx.post(f"/admin/studios/studio/{unreachable_studio.pk}/process/")
+    assert response.status_code == 302
+    run = wait_until_finished(Run.objects.get(subject="gone"))
+    page = admin_client_tx.get(f"/admin/studios/studio/{unreachable_studio.pk}/change/")
+    assert f'data-events-url="/api/runs/{run.pk}/events/"'.encode() in page.content
+    assert admin_client_tx.get(f"/admin/studios/studio/{unreachable_studio.pk}/process/").status_code == 405
+
+
+def test_staff_without_run_permission_cannot_process(client, unreachable_studio):
+    from django.contrib.auth.models import Permission
+
+    clerk = get_user_model().objects.create_user("clerk", "c@example.com", "pw", is_staff=True)
+    clerk.user_permissions.add(*Permission.objects.filter(codename__in=["view_studio", "change_studio"]))
+    client.force_login(clerk)
+    page = client.get(f"/admin/studios/studio/{unreachable_studio.pk}/change/")
+    assert b"Process now" not in page.content
+    assert client.post(f"/admin/studios/studio/{unreachable_studio.pk}/process/").status_code == 403
+    assert not Run.objects.exists()
