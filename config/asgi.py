@@ -7,4 +7,8 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up first)
 
+from streaming.recovery import start_watchdog  # noqa: E402
+
 application = ProtocolTypeRouter({"http": django_asgi_app})
+# The server process executes runs: keep their heartbeats fresh and resume runs whose process died.
+start_watchdog()

@@ -142,8 +142,10 @@ if REDIS_URL:
         **({"password": _redis.password} if _redis.password else {}),
     }
 STREAM_TIMEOUT = float(os.environ.get("STREAM_TIMEOUT", "1800"))
-# How old a running run's heartbeat may be before the run counts as interrupted.
-RUN_HEARTBEAT_STALE_SECONDS = float(os.environ.get("RUN_HEARTBEAT_STALE_SECONDS", "60"))
+# Each server process refreshes its runs' heartbeat this often; a run whose heartbeat is older
+# than the stale limit lost its process, and is marked interrupted and resumed.
+RUN_HEARTBEAT_INTERVAL = float(os.environ.get("RUN_HEARTBEAT_INTERVAL", "5"))
+RUN_HEARTBEAT_STALE_SECONDS = float(os.environ.get("RUN_HEARTBEAT_STALE_SECONDS", "30"))
 
 # --- the pipeline ---
 FETCH_ALLOW_PRIVATE = env_bool("FETCH_ALLOW_PRIVATE", False)

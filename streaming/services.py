@@ -1,10 +1,12 @@
 """Starting, joining and cancelling runs."""
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .events import publish_log
 from .jobs import get_job
 from .models import ACTIVE_STATUSES, Run, RunStatus
+from .recovery import hold
 from .tasks import execute_run, finish_run
 
 
@@ -25,12 +27,17 @@ def start_run(job, subject, params=None, user=None):
         try:
             with transaction.atomic():
                 run = Run.objects.create(
-                    job=job, subject=subject, params=params or {}, requested_by=user if user and user.pk else None
+                    job=job,
+                    subject=subject,
+                    params=params or {},
+                    requested_by=user if user and user.pk else None,
+                    heartbeat_at=timezone.now(),
                 )
         except IntegrityError:
             continue
         who = f" by {user.get_username()}" if user and user.pk else ""
         publish_log(run.pk, "info", f"Run {run.pk} queued: {job} {subject}{who}")
+        hold(run.pk)
         execute_run.enqueue(run.pk)
         return run, True
     raise RuntimeError(f"could not start or join a run of {job} on {subject}")

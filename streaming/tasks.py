@@ -8,6 +8,7 @@ from django_tasks import task
 from .events import progress_data, publish, publish_log
 from .jobs import get_job
 from .models import Run, RunStatus
+from .recovery import release
 from .reporter import RunReporter
 
 logger = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ def execute_run(run_id):
         status=RunStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
     )
     if not claimed:
+        release(run_id)
         return  # already taken by another worker, or cancelled while queued
     run = Run.objects.get(pk=run_id)
     publish_log(run_id, "info", f"Run {run_id} started: {run.job} {run.subject}")
@@ -42,7 +44,10 @@ def execute_run(run_id):
     # A job that saw the cancel request ends as cancelled, however it left.
     if reporter.stop_seen:
         status = RunStatus.CANCELLED
-    finish_run(run_id, status, summary=summary, error=error, reporter=reporter)
+    try:
+        finish_run(run_id, status, summary=summary, error=error, reporter=reporter)
+    finally:
+        release(run_id)
 
 
 def finish_run(run_id, status, summary=None, error="", reporter=None):
