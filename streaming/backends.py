@@ -28,6 +28,7 @@ class ThreadPoolBackend(BaseTaskBackend):
         self._executor = None
         self._lock = threading.Lock()
         self._pending = 0
+        self._queued_behind_others = {}
 
     @property
     def executor(self):
@@ -36,11 +37,10 @@ class ThreadPoolBackend(BaseTaskBackend):
                 self._executor = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="task")
             return self._executor
 
-    @property
-    def busy(self):
-        """Tasks submitted and not yet finished (running plus waiting)."""
+    def had_to_wait(self, result_id):
+        """Whether the task enqueued as `result_id` found every worker busy (asked once per task)."""
         with self._lock:
-            return self._pending
+            return self._queued_behind_others.pop(result_id, False)
 
     def enqueue(self, task, args, kwargs):
         self.validate_task(task)
@@ -60,10 +60,11 @@ class ThreadPoolBackend(BaseTaskBackend):
         )
         with self._lock:
             self._pending += 1
-        self.executor.submit(self._run, task, args, kwargs)
+            self._queued_behind_others[result.id] = self._pending > self.max_workers
+        self.executor.submit(self._run, result.id, task, args, kwargs)
         return result
 
-    def _run(self, task, args, kwargs):
+    def _run(self, result_id, task, args, kwargs):
         close_old_connections()
         try:
             task.call(*args, **kwargs)
@@ -72,4 +73,5 @@ class ThreadPoolBackend(BaseTaskBackend):
         finally:
             with self._lock:
                 self._pending -= 1
+                self._queued_behind_others.pop(result_id, None)
             close_old_connections()

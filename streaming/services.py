@@ -3,6 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .backends import ThreadPoolBackend
 from .events import publish_log
 from .jobs import get_job
 from .models import ACTIVE_STATUSES, Run, RunStatus
@@ -38,7 +39,10 @@ def start_run(job, subject, params=None, user=None):
         who = f" by {user.get_username()}" if user and user.pk else ""
         publish_log(run.pk, "info", f"Run {run.pk} queued: {job} {subject}{who}")
         hold(run.pk)
-        execute_run.enqueue(run.pk)
+        result = execute_run.enqueue(run.pk)
+        backend = execute_run.get_backend()
+        if isinstance(backend, ThreadPoolBackend) and backend.had_to_wait(result.id):
+            publish_log(run.pk, "info", f"Waiting for a free worker: all {backend.max_workers} are busy")
         return run, True
     raise RuntimeError(f"could not start or join a run of {job} on {subject}")
 

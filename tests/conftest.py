@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
 from studios.demo.loader import load_demo
+from studios.models import Studio
+from tests.pipeline.support import LocalSite, Response
 from tests.live.server import DaphneServer, database_url
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -36,3 +38,49 @@ def demo(daphne_server, transactional_db):
     admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "admin-password")
     token = Token.objects.create(user=admin)
     return {"url": daphne_server.url, "token": token.key, "auth": {"Authorization": f"Token {token.key}"}}
+
+
+@pytest.fixture
+def make_slow_studio(transactional_db):
+    """Studios whose workshop pages each take `delay` seconds, read one at a time: runs long enough to watch."""
+    sites = []
+
+    def make(studio_id, pages=8, delay=0.4):
+        site = LocalSite()
+        sites.append(site)
+        links = []
+        for number in range(1, pages + 1):
+            path = f"/workshops/slow-{number}/"
+            site.add(path, Response(SLOW_EVENT_PAGE.format(number=number, studio_id=studio_id), delay=delay))
+            links.append(f'<a href="{path}">Workshop {number}</a>')
+        site.add("/", "<html><body>" + "".join(links) + "</body></html>")
+        return Studio.objects.create(
+            studio_id=studio_id, name=studio_id.replace("_", " ").title(), website=site.url("/"), link_pattern=r"/workshops/", concurrency=1
+        )
+
+    yield make
+    for site in sites:
+        site.close()
+
+
+SLOW_EVENT_PAGE = """<html><head><script type="application/ld+json">
+{{"@context": "https://schema.org", "@type": "DanceEvent", "name": "{studio_id} workshop {number}",
+  "startDate": "2099-01-{number:02d}T18:00:00+05:30", "endDate": "2099-01-{number:02d}T20:00:00+05:30",
+  "workPerformed": {{"@type": "CreativeWork", "name": "Song {number}"}}}}
+</script></head><body><h1>Workshop {number}</h1></body></html>"""
+
+
+@pytest.fixture
+def make_daphne(daphne_server, tmp_path):
+    """More daphne servers on the same test database, with their own settings (e.g. STREAM_TIMEOUT)."""
+    servers = []
+
+    def make(**env):
+        log = tmp_path / f"daphne-{len(servers)}.log"
+        server = DaphneServer({"DATABASE_URL": daphne_server.env["DATABASE_URL"], **env}, log).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()

@@ -19,7 +19,7 @@ def studio_zone(name: str) -> ZoneInfo:
     for candidate in (name, settings.TIME_ZONE):
         try:
             return ZoneInfo(candidate)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
+        except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):  # OSError: a name too long for a file
             continue
     return ZoneInfo("UTC")
 

@@ -4,9 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from studios.models import Studio
 from tests.conftest import skip_or_fail
-from tests.pipeline.support import LocalSite, Response
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -60,24 +58,5 @@ def staff(browser, demo):
 
 
 @pytest.fixture
-def slow_studio(demo):
-    """A studio whose eight workshop pages each take 0.4 s, one at a time: a run long enough to watch."""
-    site = LocalSite()
-    links = []
-    for number in range(1, 9):
-        path = f"/workshops/slow-{number}/"
-        site.add(path, Response(EVENT_PAGE.format(number=number), delay=0.4))
-        links.append(f'<a href="{path}">Workshop {number}</a>')
-    site.add("/", "<html><body>" + "".join(links) + "</body></html>")
-    studio = Studio.objects.create(
-        studio_id="slow_studio", name="Slow Studio", website=site.url("/"), link_pattern=r"/workshops/", concurrency=1
-    )
-    yield studio
-    site.close()
-
-
-EVENT_PAGE = """<html><head><script type="application/ld+json">
-{{"@context": "https://schema.org", "@type": "DanceEvent", "name": "Slow workshop {number}",
-  "startDate": "2099-01-{number:02d}T18:00:00+05:30", "endDate": "2099-01-{number:02d}T20:00:00+05:30",
-  "workPerformed": {{"@type": "CreativeWork", "name": "Song {number}"}}}}
-</script></head><body><h1>Slow workshop {number}</h1></body></html>"""
+def slow_studio(demo, make_slow_studio):
+    return make_slow_studio("slow_studio")
