@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks",
     "streaming",
     "studios",
@@ -109,6 +112,34 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The REST API (docs/api.md): JSON in and out, errors in the streaming endpoints' shape.
+    "DEFAULT_PARSER_CLASSES": ["streaming.http.JSONBodyParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "streaming.http.Pagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "streaming.api.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "streaming.http.api_exception_handler",
+}
+
+# The OpenAPI schema at /api/schema/ and its browsable reference at /api/docs/ (assets from the sidecar).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Studio workshops API",
+    "DESCRIPTION": "The catalogue (studios, artists, workshops) and its processing runs, with their live "
+    "Server-Sent Events streams. Authenticate with `Authorization: Token <key>` or a staff session. "
+    "Errors are JSON: `{\"error\": {\"code\", \"message\"}}`. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["streaming.api.add_plain_views_to_schema"],
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "streaming.models.RunStatus",
+        "FinishedRunStatusEnum": ["succeeded", "failed", "cancelled"],
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Cross-site requests: no origins are trusted unless configured.

@@ -1,8 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("streaming.urls")),
     path("", include("studios.urls")),
 ]
+
+# Unknown URLs under /api/ (and unexpected errors there) answer JSON, like every API error.
+handler404 = "streaming.http.api_not_found"
+handler500 = "streaming.http.api_server_error"

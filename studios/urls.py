@@ -1,10 +1,17 @@
 from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import api, views
+
+router = SimpleRouter()
+router.register("studios", api.StudioViewSet, basename="studio")
+router.register("artists", api.ArtistViewSet, basename="artist")
+router.register("workshops", api.WorkshopViewSet, basename="workshop")
 
 urlpatterns = [
     path("api/streaming/refresh-workshops", views.refresh_workshops, name="refresh-workshops"),
     path("api/streaming/process-studio", views.process_studio, name="process-studio"),
     path("streaming/test-client/", views.test_client, name="streaming-test-client"),
     path("demo/sites/", include("studios.demo.urls")),
+    path("api/", include(router.urls)),
 ]

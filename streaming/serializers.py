@@ -1,0 +1,240 @@
+"""Serializers of the runs API, and the shapes the OpenAPI schema gives the errors and the stream events."""
+
+from collections.abc import Mapping
+
+from django.urls import reverse
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from rest_framework import serializers
+
+from .events import LOG_LEVELS
+from .jobs import job_names
+from .models import FINISHED_STATUSES, Run
+
+
+class StrictInputMixin:
+    """Serializer mixin: input is taken as the schema says, not as DRF would coerce it.
+
+    DRF accepts 5 or 5.0 for a text field, "yes" or 1 for a boolean and "5" for an integer, and
+    measures a text's length after stripping its surrounding whitespace. The schema promises JSON
+    types and a maxLength of the value as sent, so values outside them are refused here.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {}
+            for name, field in self.fields.items():
+                if not field.read_only and name in data:
+                    message = _not_as_documented(field, data[name])
+                    if message:
+                        errors[name] = [message]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+def _not_as_documented(field, value):
+    if value is None:
+        return None  # DRF's own allow_null check answers
+    if isinstance(field, serializers.ListField):
+        if not isinstance(value, list):
+            return None  # DRF's own message
+        return next(filter(None, (_not_as_documented(field.child, item) for item in value)), None)
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "Must be true or false."
+    if isinstance(field, serializers.IntegerField):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "Must be a whole number."
+    if isinstance(field, serializers.FloatField):
+        return None if isinstance(value, (int, float)) and not isinstance(value, bool) else "Must be a number."
+    if isinstance(field, (serializers.CharField, serializers.ChoiceField)):
+        if not isinstance(value, str):
+            return "Must be a string."
+        limit = getattr(field, "max_length", None)
+        if limit is not None and len(value) > limit:
+            return f"Ensure this field has no more than {limit} characters."
+    return None
+
+
+class RunSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="The user who started the run, if one did."
+    )
+    url = serializers.SerializerMethodField(help_text="This run in the API.")
+    events_url = serializers.SerializerMethodField(
+        help_text="The run's Server-Sent Events stream, from its first event (GET with the same credentials)."
+    )
+
+    class Meta:
+        model = Run
+        fields = [
+            "id",
+            "job",
+            "subject",
+            "params",
+            "status",
+            "current",
+            "total",
+            "percentage",
+            "message",
+            "summary",
+            "error",
+            "requested_by",
+            "cancel_requested",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "heartbeat_at",
+            "url",
+            "events_url",
+        ]
+        read_only_fields = fields
+
+    def _absolute(self, path):
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    @extend_schema_field({"type": "string", "format": "uri"})
+    def get_url(self, run):
+        return self._absolute(reverse("run-detail", kwargs={"run_id": run.pk}))
+
+    @extend_schema_field({"type": "string", "format": "uri"})
+    def get_events_url(self, run):
+        return self._absolute(reverse("run-events", kwargs={"run_id": run.pk}))
+
+
+# Checks a job's subject before a run starts: ``validator(subject) -> subject``, raising ValueError
+# with the message a client reads. A domain registers one next to its job, e.g. studios checks
+# that the studio exists, so this app validates subjects without importing the domain.
+_subject_validators = {}
+
+
+def register_subject_validator(job, validator):
+    _subject_validators[job] = validator
+
+
+class RunStartSerializer(StrictInputMixin, serializers.Serializer):
+    job = serializers.ChoiceField(choices=[], help_text="A registered job.")
+    subject = serializers.CharField(
+        max_length=Run._meta.get_field("subject").max_length,
+        help_text="What the job works on: for process_studio a studio_id, or 'all' for every active studio.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["job"].choices = job_names()
+
+    def validate(self, attrs):
+        validator = _subject_validators.get(attrs["job"])
+        if validator is not None:
+            try:
+                attrs["subject"] = validator(attrs["subject"])
+            except ValueError as exc:
+                raise serializers.ValidationError({"subject": [str(exc)]}) from None
+        return attrs
+
+
+# --- shapes that exist only in the schema ---
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, machine-readable, e.g. studio_not_found.")
+    message = serializers.CharField(help_text="For people.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # "fields" cannot be declared as a class attribute: it is the serializer's own property.
+        fields["fields"] = serializers.DictField(
+            required=False,
+            child=serializers.JSONField(),
+            help_text="Only with code 'invalid': the messages by field name (non_field_errors for the whole body).",
+        )
+        return fields
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+def _const(value):
+    """A string field whose schema admits one value: the event type an envelope carries."""
+
+    @extend_schema_field({"type": "string", "enum": [value]})
+    class Const(serializers.CharField):
+        pass
+
+    return Const(help_text=f"Always '{value}', the same as the frame's event: line.")
+
+
+class _Envelope(serializers.Serializer):
+    timestamp = serializers.DateTimeField(help_text="UTC, millisecond precision, e.g. 2024-01-15T10:30:00.123Z.")
+
+
+class LogsEventDataSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    level = serializers.ChoiceField(choices=LOG_LEVELS, help_text="A failing link is a line at level error.")
+
+
+class LogsEventSerializer(_Envelope):
+    type = _const("logs")
+    data = LogsEventDataSerializer()
+
+
+class ProgressBarEventDataSerializer(serializers.Serializer):
+    percentage = serializers.FloatField(min_value=0, max_value=100)
+    current = serializers.IntegerField(min_value=0)
+    total = serializers.IntegerField(min_value=0)
+    message = serializers.CharField(allow_blank=True)
+
+
+class ProgressBarEventSerializer(_Envelope):
+    type = _const("progress_bar")
+    data = ProgressBarEventDataSerializer()
+
+
+class CompleteEventDataSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    run_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=[status.value for status in FINISHED_STATUSES])
+    summary = serializers.DictField(child=serializers.JSONField(), help_text="The job's counts, as in the run.")
+
+
+class CompleteEventSerializer(_Envelope):
+    type = _const("complete")
+    data = CompleteEventDataSerializer()
+
+
+class ErrorEventDataSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    code = serializers.CharField(help_text="e.g. run_failed")
+
+
+class ErrorEventSerializer(_Envelope):
+    type = _const("error")
+    data = ErrorEventDataSerializer()
+
+
+class CloseEventDataSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    reason = serializers.ChoiceField(
+        choices=["timeout", "finished"],
+        help_text="timeout: STREAM_TIMEOUT ended the stream while the run goes on (reconnect with the last id); "
+        "finished: a resume after the run's end.",
+    )
+
+
+class CloseEventSerializer(_Envelope):
+    type = _const("close")
+    data = CloseEventDataSerializer()
+
+
+RUN_EVENT = PolymorphicProxySerializer(
+    component_name="RunEvent",
+    serializers={
+        "logs": LogsEventSerializer,
+        "progress_bar": ProgressBarEventSerializer,
+        "complete": CompleteEventSerializer,
+        "error": ErrorEventSerializer,
+        "close": CloseEventSerializer,
+    },
+    resource_type_field_name="type",
+    many=False,
+)

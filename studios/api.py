@@ -1,0 +1,245 @@
+"""The catalogue API (studios, artists, workshops) and the schema of the studio streaming endpoints."""
+
+from django.db.models import F
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.views import APIView
+
+from streaming.api import (
+    STREAM_DESCRIPTION,
+    STREAM_FORBIDDEN,
+    STREAM_HEADERS,
+    ModelPermission,
+    PublicIdLookupMixin,
+    documents,
+    error_response,
+    save_new_or_conflict,
+    stream_response,
+)
+from streaming.http import ApiError
+from streaming.serializers import register_subject_validator
+
+from .filters import ArtistFilter, StudioFilter, WorkshopFilter
+from .jobs import ALL_STUDIOS, PROCESS_STUDIO
+from .models import Artist, Studio, Workshop
+from .serializers import (
+    ArtistCreateSerializer,
+    ArtistSerializer,
+    StudioCreateSerializer,
+    StudioSerializer,
+    WorkshopSerializer,
+)
+
+
+def workshop_queryset():
+    """Workshops with what their representation needs in three queries, by first session (undated last)."""
+    return (
+        Workshop.objects.select_related("studio")
+        .prefetch_related("sessions", "artists")
+        .order_by(F("first_session_at").asc(nulls_last=True), "id")
+    )
+
+
+def validate_process_studio_subject(subject):
+    """The subject of a process_studio run (POST /api/runs/): a studio that exists, or 'all'."""
+    if subject == ALL_STUDIOS:
+        if not Studio.objects.filter(active=True).exists():
+            raise ValueError("There is no active studio to process.")
+        return subject
+    if not Studio.objects.filter(studio_id=subject).exists():
+        raise ValueError(f"There is no studio {subject[:100]!r}.")
+    return subject
+
+
+register_subject_validator(PROCESS_STUDIO, validate_process_studio_subject)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List studios", description="By name."),
+    create=extend_schema(summary="Create a studio", responses={201: StudioSerializer}),
+    retrieve=extend_schema(summary="A studio"),
+    update=extend_schema(summary="Replace a studio's fields (studio_id stays)"),
+    partial_update=extend_schema(summary="Change some of a studio's fields (studio_id stays)"),
+    destroy=extend_schema(summary="Delete a studio and its workshops"),
+)
+class StudioViewSet(PublicIdLookupMixin, viewsets.ModelViewSet):
+    queryset = Studio.objects.order_by("name", "studio_id")
+    serializer_class = StudioSerializer
+    permission_classes = [ModelPermission]
+    filterset_class = StudioFilter
+    lookup_field = "studio_id"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    not_found_code = "studio_not_found"
+    not_found_noun = "studio"
+    action_permissions = {"workshops": ["studios.view_studio", "studios.view_workshop"]}
+
+    conflict_code = "studio_exists"
+
+    def get_serializer_class(self):
+        return StudioCreateSerializer if self.action == "create" else StudioSerializer
+
+    def perform_create(self, serializer):
+        save_new_or_conflict(serializer, Studio, "studio_id", self.conflict_code, "a studio")
+
+    @extend_schema(
+        summary="A studio's workshops",
+        description="The same as /api/workshops/?studio=<studio_id>, with the same filters.",
+        responses=WorkshopSerializer(many=True),
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        queryset=workshop_queryset(),
+        filterset_class=WorkshopFilter,
+        serializer_class=WorkshopSerializer,
+    )
+    def workshops(self, request, studio_id=None):
+        studio = Studio.objects.filter(studio_id=studio_id).first()
+        if studio is None:
+            raise ApiError(404, self.not_found_code, f"There is no studio {studio_id[:100]!r}.")
+        queryset = self.filter_queryset(self.get_queryset().filter(studio=studio))
+        page = self.paginate_queryset(queryset)
+        serializer = WorkshopSerializer(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(serializer.data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List artists", description="By name; `search` looks in names, ids and aliases."),
+    create=extend_schema(summary="Create an artist", responses={201: ArtistSerializer}),
+    retrieve=extend_schema(summary="An artist"),
+    update=extend_schema(summary="Replace an artist's fields (artist_id stays)"),
+    partial_update=extend_schema(summary="Change some of an artist's fields (artist_id stays)"),
+    destroy=extend_schema(summary="Delete an artist", description="Its workshops stay, without it."),
+)
+class ArtistViewSet(PublicIdLookupMixin, viewsets.ModelViewSet):
+    queryset = Artist.objects.order_by("name", "artist_id")
+    serializer_class = ArtistSerializer
+    permission_classes = [ModelPermission]
+    filterset_class = ArtistFilter
+    lookup_field = "artist_id"
+    lookup_value_regex = "[^/]+"
+    not_found_code = "artist_not_found"
+    not_found_noun = "artist"
+
+    conflict_code = "artist_exists"
+
+    def get_serializer_class(self):
+        return ArtistCreateSerializer if self.action == "create" else ArtistSerializer
+
+    def perform_create(self, serializer):
+        save_new_or_conflict(serializer, Artist, "artist_id", self.conflict_code, "an artist")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List workshops",
+        description="By first session (workshops without a dated session last), each with its sessions and "
+        "artists. Archived workshops are left out unless `archived=true`.",
+    ),
+    retrieve=extend_schema(summary="A workshop"),
+)
+class WorkshopViewSet(PublicIdLookupMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = workshop_queryset()
+    serializer_class = WorkshopSerializer
+    permission_classes = [ModelPermission]
+    filterset_class = WorkshopFilter
+    not_found_code = "workshop_not_found"
+    not_found_noun = "workshop"
+    lookup_field = "pk"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self):
+        return workshop_queryset()
+
+
+# --- the schema of the streaming endpoints in studios/views.py ---
+
+
+class RefreshWorkshopsBodySerializer(serializers.Serializer):
+    studio_id = serializers.CharField(max_length=100, help_text="A studio_id, or 'all' for every active studio.")
+
+
+START_DESCRIPTION = """Starts processing (or joins the run already processing the same subject) and streams
+the run from its first event to its `complete`. Needs `streaming.add_run` and `streaming.view_run`.
+An `EventSource` that reconnects sends `Last-Event-ID`; the stream then resumes the run it names
+instead of starting another.
+
+"""
+
+START_ERRORS = {
+    403: error_response(STREAM_FORBIDDEN),
+    404: error_response("`studio_not_found`, `no_active_studios` (for 'all')"),
+}
+
+LAST_EVENT_ID = OpenApiParameter(
+    "Last-Event-ID",
+    str,
+    OpenApiParameter.HEADER,
+    description="Sent by a reconnecting EventSource: `run-<id>:<seq>` resumes that run after that event.",
+)
+
+
+def studio_id_parameter(description):
+    return OpenApiParameter("studio_id", str, required=True, description=description)
+
+
+@documents("refresh-workshops")
+class RefreshWorkshopsSchema(APIView):
+    """Never routed: the schema of studios.views.refresh_workshops."""
+
+    @extend_schema(
+        operation_id="streaming_refresh_workshops_get",
+        summary="Process a studio (or all) and stream it, for EventSource",
+        description=START_DESCRIPTION + STREAM_DESCRIPTION,
+        parameters=[
+            studio_id_parameter("A studio_id, or 'all' for every active studio."),
+            LAST_EVENT_ID,
+            *STREAM_HEADERS,
+        ],
+        responses={
+            **stream_response("The run's events until its `complete`."),
+            400: error_response("`missing_studio_id`, `invalid_studio_id` (not a string, or too long)"),
+            **START_ERRORS,
+        },
+        tags=["streaming"],
+    )
+    def get(self, request):
+        raise NotImplementedError  # pragma: no cover
+
+    @extend_schema(
+        operation_id="streaming_refresh_workshops",
+        summary="Process a studio (or all) and stream it",
+        description=START_DESCRIPTION + STREAM_DESCRIPTION,
+        request=RefreshWorkshopsBodySerializer,
+        parameters=[LAST_EVENT_ID, *STREAM_HEADERS],
+        responses={
+            **stream_response("The run's events until its `complete`."),
+            400: error_response("`missing_studio_id`, `invalid_studio_id`, `invalid_json`"),
+            **START_ERRORS,
+        },
+        tags=["streaming"],
+    )
+    def post(self, request):
+        raise NotImplementedError  # pragma: no cover
+
+
+@documents("process-studio")
+class ProcessStudioSchema(APIView):
+    """Never routed: the schema of studios.views.process_studio."""
+
+    @extend_schema(
+        operation_id="streaming_process_studio",
+        summary="Process one studio and stream it",
+        description=START_DESCRIPTION + STREAM_DESCRIPTION,
+        parameters=[studio_id_parameter("A studio_id ('all' is refused here)."), LAST_EVENT_ID, *STREAM_HEADERS],
+        responses={
+            **stream_response("The run's events until its `complete`."),
+            400: error_response("`missing_studio_id`, `invalid_studio_id` (not a string, too long, or 'all')"),
+            403: error_response(STREAM_FORBIDDEN),
+            404: error_response("`studio_not_found`"),
+        },
+        tags=["streaming"],
+    )
+    def get(self, request):
+        raise NotImplementedError  # pragma: no cover

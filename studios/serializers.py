@@ -1,0 +1,190 @@
+"""Serializers of the catalogue API: studios, artists, and workshops with their sessions and artists."""
+
+import re
+import zoneinfo
+
+from django.core.validators import MaxLengthValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from streaming.serializers import StrictInputMixin
+
+from .models import Artist, Session, Studio, Workshop, validate_not_reserved
+
+TIME_ZONES = sorted(zoneinfo.available_timezones())
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "format": "uri"}, {"type": "string", "maxLength": 0}]})
+class OptionalURLField(serializers.URLField):
+    """A URL, or "" for none."""
+
+
+# anyOf, not the oneOf drf-spectacular writes for a blank-able field with a format: "" is a regex too.
+@extend_schema_field(
+    {"type": "string", "maxLength": 500, "anyOf": [{"format": "regex"}, {"maxLength": 0}]}
+)
+class RegexField(serializers.CharField):
+    """A Python regular expression, or "" for none."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise serializers.ValidationError(f"Not a regular expression: {exc}.") from None
+        return value
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "18:30:00"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time in the studio's time zone, without an offset (so not a JSON Schema "time")."""
+
+
+class CatalogueSerializer(StrictInputMixin, serializers.ModelSerializer):
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if issubclass(field_class, serializers.CharField):
+            # Text is kept as sent: DRF would strip what Python takes for whitespace (which is more
+            # than JSON Schema's \s), so a schema-valid name like "\x1c" would come out blank.
+            kwargs["trim_whitespace"] = False
+        if isinstance(model_field, models.URLField) and model_field.blank:
+            field_class = OptionalURLField
+        elif isinstance(model_field, models.TimeField):
+            field_class = LocalTimeField
+        elif field_name == "link_pattern":
+            field_class = RegexField
+        return field_class, kwargs
+
+
+class StudioSerializer(CatalogueSerializer):
+    """A studio as read and updated; its studio_id, the public key, is set once when it is created."""
+
+    workshops_url = serializers.SerializerMethodField(help_text="This studio's workshops in the API.")
+    time_zone = serializers.ChoiceField(
+        choices=TIME_ZONES,
+        required=False,
+        help_text="An IANA time zone; past events are dropped in it. Default: the server's TIME_ZONE.",
+    )
+
+    class Meta:
+        model = Studio
+        fields = [
+            "studio_id",
+            "name",
+            "website",
+            "link_pattern",
+            "max_depth",
+            "concurrency",
+            "render_js",
+            "extraction_hints",
+            "time_zone",
+            "active",
+            "instagram_link",
+            "image_url",
+            "created_at",
+            "updated_at",
+            "workshops_url",
+        ]
+        read_only_fields = ["studio_id", "created_at", "updated_at"]
+        extra_kwargs = {
+            "max_depth": {"min_value": 0, "max_value": 10},
+            "concurrency": {"min_value": 1, "max_value": 50},
+        }
+
+    @extend_schema_field({"type": "string", "format": "uri"})
+    def get_workshops_url(self, studio):
+        path = reverse("studio-workshops", kwargs={"studio_id": studio.studio_id})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class StudioCreateSerializer(StudioSerializer):
+    class Meta(StudioSerializer.Meta):
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            **StudioSerializer.Meta.extra_kwargs,
+            "studio_id": {
+                "help_text": "The public key: letters, digits, - and _; 'all' is reserved. Cannot change later.",
+                # Uniqueness is checked by the view, which answers 409 studio_exists.
+                "validators": [validate_not_reserved],
+            },
+        }
+
+
+class ArtistSerializer(CatalogueSerializer):
+    """An artist as read and updated; artist_id (the Instagram handle) is set once when it is created."""
+
+    aliases = serializers.ListField(
+        child=serializers.CharField(max_length=200, trim_whitespace=False),
+        max_length=50,
+        required=False,
+        help_text="Other names the artist is billed under; search matches them too.",
+    )
+
+    class Meta:
+        model = Artist
+        fields = ["artist_id", "name", "aliases", "image_url", "instagram_link"]
+        read_only_fields = ["artist_id"]
+
+
+class ArtistCreateSerializer(ArtistSerializer):
+    class Meta(ArtistSerializer.Meta):
+        read_only_fields = []
+        extra_kwargs = {
+            "artist_id": {
+                "help_text": "The Instagram handle without the @: letters, digits, . and _. Cannot change later.",
+                # Uniqueness is checked by the view, which answers 409 artist_exists.
+                "validators": [
+                    RegexValidator(
+                        r"^[A-Za-z0-9._]+$", "Use the Instagram handle without the @: letters, digits, '.' and '_'."
+                    ),
+                    MaxLengthValidator(Artist._meta.get_field("artist_id").max_length),
+                ],
+            }
+        }
+
+
+class ArtistSummarySerializer(CatalogueSerializer):
+    class Meta:
+        model = Artist
+        fields = ["artist_id", "name", "image_url", "instagram_link"]
+        read_only_fields = fields
+
+
+class SessionSerializer(CatalogueSerializer):
+    class Meta:
+        model = Session
+        fields = ["date", "start_time", "end_time"]
+        read_only_fields = fields
+
+
+class WorkshopSerializer(CatalogueSerializer):
+    studio = serializers.SlugRelatedField(slug_field="studio_id", read_only=True, help_text="The studio's studio_id.")
+    studio_name = serializers.CharField(source="studio.name", read_only=True)
+    artists = ArtistSummarySerializer(many=True, read_only=True)
+    sessions = SessionSerializer(many=True, read_only=True, help_text="By date and start time.")
+
+    class Meta:
+        model = Workshop
+        fields = [
+            "id",
+            "studio",
+            "studio_name",
+            "event_type",
+            "title",
+            "song",
+            "by",
+            "artists",
+            "sessions",
+            "pricing_info",
+            "payment_link",
+            "payment_link_type",
+            "source_url",
+            "is_archived",
+            "first_session_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
