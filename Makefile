@@ -27,7 +27,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	FETCH_ALLOW_PRIVATE=1 $(BIN)/python manage.py demo --base-url http://$(HOST):$(PORT) --admin
+	FETCH_ALLOW_PRIVATE=1 $(BIN)/python manage.py demo --base-url http://$(HOST):$(PORT) --extra-studios --admin
 
 run: demo
 	FETCH_ALLOW_PRIVATE=$${FETCH_ALLOW_PRIVATE:-1} $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application

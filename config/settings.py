@@ -188,6 +188,21 @@ FETCH_RETRY_BACKOFF = float(os.environ.get("FETCH_RETRY_BACKOFF", "0.5"))
 DISCOVERY_MAX_PAGES = int(os.environ.get("DISCOVERY_MAX_PAGES", "200"))
 ARTIST_MATCH_THRESHOLD = float(os.environ.get("ARTIST_MATCH_THRESHOLD", "85"))
 
+# JavaScript rendering (studios with render_js): headless Chromium through Playwright.
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+RENDER_TIMEOUT = float(os.environ.get("RENDER_TIMEOUT", "15"))
+
+# LLM extraction through any OpenAI-compatible chat-completions endpoint; off until LLM_MODEL and
+# LLM_BASE_URL or LLM_API_KEY are set (README: LLM extraction and JavaScript rendering).
+LLM_BASE_URL = os.environ.get("LLM_BASE_URL", "")
+LLM_API_KEY = os.environ.get("LLM_API_KEY", "")
+LLM_MODEL = os.environ.get("LLM_MODEL", "")
+LLM_TIMEOUT = float(os.environ.get("LLM_TIMEOUT", "60"))
+LLM_MAX_RETRIES = int(os.environ.get("LLM_MAX_RETRIES", "3"))
+LLM_RETRY_BACKOFF = float(os.environ.get("LLM_RETRY_BACKOFF", "1"))
+LLM_TEXT_BUDGET = int(os.environ.get("LLM_TEXT_BUDGET", "12000"))
+LLM_SCREENSHOTS = env_bool("LLM_SCREENSHOTS", True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -30,7 +30,7 @@ class StudioAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "studio_id", "active"]}),
         ("Crawling", {"fields": ["website", "link_pattern", "max_depth", "concurrency", "render_js", "time_zone"]}),
-        ("Extraction", {"fields": ["extraction_hints"]}),
+        ("Extraction", {"fields": ["extraction", "extraction_hints"]}),
         ("Profile", {"fields": ["instagram_link", "image_url"]}),
         ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]

@@ -12,6 +12,12 @@ def validate_not_reserved(value):
         raise ValidationError("'all' is reserved for processing every active studio.")
 
 
+class Extraction(models.TextChoices):
+    AUTO = "auto", "Auto: structured data, then the LLM for pages without it"
+    STRUCTURED = "structured", "Structured data (schema.org) only"
+    LLM = "llm", "LLM only"
+
+
 class Studio(models.Model):
     studio_id = models.SlugField(max_length=100, unique=True, validators=[validate_not_reserved])
     name = models.CharField(max_length=200)
@@ -24,6 +30,12 @@ class Studio(models.Model):
     max_depth = models.PositiveSmallIntegerField(default=1, help_text="How many link hops from the website to crawl.")
     concurrency = models.PositiveSmallIntegerField(default=5, help_text="Links fetched at once.")
     render_js = models.BooleanField(default=False, help_text="Read pages through headless Chromium.")
+    extraction = models.CharField(
+        max_length=20,
+        choices=Extraction.choices,
+        default=Extraction.AUTO,
+        help_text="Which extractor reads the workshop pages; the LLM needs LLM_MODEL and LLM_BASE_URL or LLM_API_KEY.",
+    )
     extraction_hints = models.TextField(blank=True, help_text="Free text for the LLM extractor.")
     time_zone = models.CharField(max_length=64, default=default_time_zone)
     active = models.BooleanField(default=True)

@@ -78,6 +78,7 @@ class StudioSerializer(CatalogueSerializer):
             "max_depth",
             "concurrency",
             "render_js",
+            "extraction",
             "extraction_hints",
             "time_zone",
             "active",

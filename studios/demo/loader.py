@@ -30,7 +30,9 @@ def studio_values(studio, base_url):
         "instagram_link": sites.instagram_url(studio["instagram"]),
         "max_depth": 1,
         "concurrency": 5,
-        "render_js": False,
+        "render_js": studio.get("render_js", False),
+        "extraction": "auto",
+        "extraction_hints": studio.get("extraction_hints", ""),
         "time_zone": sites.TIME_ZONE,
         "active": True,
     }
@@ -59,8 +61,17 @@ def _upsert(model, lookup, values):
     return "updated"
 
 
-def load_demo(base_url=DEFAULT_BASE_URL):
+def demo_studios(extra_studios=False):
+    """The demo studios to load: the three structured-data sites, and with ``extra_studios`` the
+    JavaScript-rendered one and the plain-text (LLM) one."""
+    return sites.ALL_STUDIOS if extra_studios else sites.STUDIOS
+
+
+def load_demo(base_url=DEFAULT_BASE_URL, extra_studios=False):
     """Upsert the demo studios (websites under ``base_url``) and artists.
+
+    ``extra_studios`` adds ``sites.EXTRA_STUDIOS``: one whose links only JavaScript rendering finds
+    (it needs Chromium) and one without structured data (it needs an LLM to yield workshops).
 
     Returns ``{"base_url": …, "studios": {"created": n, "updated": n, "unchanged": n, "ids": […]},
     "artists": {…}}``.
@@ -72,7 +83,7 @@ def load_demo(base_url=DEFAULT_BASE_URL):
         "artists": {"created": 0, "updated": 0, "unchanged": 0, "ids": []},
     }
     with transaction.atomic():
-        for studio in sites.STUDIOS:
+        for studio in demo_studios(extra_studios):
             outcome = _upsert(Studio, {"studio_id": studio["studio_id"]}, studio_values(studio, base_url))
             summary["studios"][outcome] += 1
             summary["studios"]["ids"].append(studio["studio_id"])

@@ -14,6 +14,15 @@ Everything the demo serves and loads is described here, as data:
 
 How a site marks its events up (``syntax``): ``json-ld``, ``microdata`` or ``rdfa``, all with the
 schema.org vocabulary and the same conventions (see ``render.py``).
+
+``EXTRA_STUDIOS`` are two more sites for the optional extraction paths, loaded with
+``manage.py demo --extra-studios`` (``make run`` does):
+
+* ``rhythm_republic``: its listing page writes the workshop links with an inline script, so they
+  are only found when the page is rendered (``render_js``); its workshop pages carry JSON-LD.
+* ``tarang_dance_house`` (``syntax: "text"``): no structured data at all, only prose a person
+  writes; the LLM extractor reads it when one is configured (``studios.demo.llm`` serves a
+  stand-in model that knows these pages).
 """
 
 from datetime import datetime
@@ -337,6 +346,127 @@ STUDIOS = [
     },
 ]
 
+# The sites for JavaScript rendering and LLM extraction; `manage.py demo --extra-studios` loads them.
+EXTRA_STUDIOS = [
+    {
+        "studio_id": "rhythm_republic",
+        "name": "Rhythm Republic",
+        "syntax": "json-ld",
+        "listing": "script",  # the listing page builds its workshop links with JavaScript
+        "render_js": True,
+        "instagram": "rhythmrepublic.hyd",
+        "address": "Road No. 36, Jubilee Hills, Hyderabad 500033",
+        "city": "Hyderabad",
+        "booking": "site",
+        "tagline": "Hip-hop, heels and Tollywood in Jubilee Hills.",
+        "workshops": [
+            {
+                "slug": "tollywood-mass-aadil",
+                "type": "DanceEvent",
+                "name": "Tollywood Mass with Aadil Khan",
+                "song": "Ra Ra Rakkamma",
+                "performers": [performer("Aadil Khan", "aadil.khan.dance", expect=("handle", "aadil.khan.dance"))],
+                "sessions": [(5, "17:00", "19:00")],
+                "offers": [("Early bird", 1100), ("Regular", 1400)],
+            },
+            {
+                "slug": "heels-basics-meg",
+                "type": "DanceEvent",
+                "name": "Heels Basics with Meg K",
+                "song": "Kiss Me More",
+                "performers": [performer("Meg K", expect=("alias", "meghna.kapoor_"))],
+                "sessions": [(12, "18:00", "20:00")],
+                "offers": [("Early bird", 1300), ("Regular", 1600)],
+            },
+            {
+                "slug": "hiphop-grooves-intensive",
+                "type": "DanceEvent",
+                "name": "Hip-Hop Grooves Intensive",
+                "song": "Jugnu",
+                "keywords": "intensive, hip-hop",
+                "performers": [performer("Arjun D'Souza", "arjun.dsouza.dance", expect=("handle", "arjun.dsouza.dance"))],
+                "sessions": [(19, "10:00", "13:00"), (20, "10:00", "13:00")],
+                "offers": [("Early bird", 3600), ("Regular", 4200)],
+            },
+            {
+                "slug": "freestyle-night-kabir",
+                "type": "Event",
+                "name": "Freestyle Night with Kabir",
+                "song": "Mixed cypher sets",
+                "performers": [performer("Kabir Sethi", "kabir.sethi", expect=("handle", "kabir.sethi"))],
+                "sessions": [(-4, "19:00", "21:00")],  # past
+                "offers": [("Entry", 500)],
+            },
+        ],
+    },
+    {
+        "studio_id": "tarang_dance_house",
+        "name": "Tarang Dance House",
+        "syntax": "text",  # no structured data: prose only, for the LLM extractor
+        "render_js": False,
+        "extraction_hints": "Prices are in rupees; 'EB' means early bird. Each routine on a page is its own workshop.",
+        "instagram": "tarang.dancehouse",
+        "address": "Lane 6, Koregaon Park, Pune 411001",
+        "city": "Pune",
+        "booking": "whatsapp",
+        "whatsapp": "919822012345",
+        "tagline": "Semi-classical, contemporary and Bollywood in Koregaon Park.",
+        "workshops": [
+            {
+                "slug": "semi-classical-with-priya",
+                "type": "DanceEvent",
+                "name": "Semi-Classical with Priya Nair",
+                "song": "Ghoomar",
+                "performers": [performer("Priya Nair", "priya.nair.choreo", expect=("handle", "priya.nair.choreo"))],
+                "sessions": [(3, "18:00", "20:00")],
+                "offers": [("EB", 1100), ("Regular", 1400)],
+            },
+            {
+                "slug": "double-routine-day",
+                "title": "Double Routine Day",
+                "events": [
+                    {
+                        "type": "DanceEvent",
+                        "name": "Double Routine Day: Kesariya",
+                        "song": "Kesariya",
+                        "performers": [performer("Vicky Moves", expect=("alias", "vivek.moves"))],
+                        "sessions": [(9, "11:00", "13:00")],
+                        "offers": [("EB", 900), ("Regular", 1200)],
+                    },
+                    {
+                        "type": "DanceEvent",
+                        "name": "Double Routine Day: Apna Bana Le",
+                        "song": "Apna Bana Le",
+                        "performers": [performer("Tanvi Mehra", expect=("name", "tanvi_grooves"))],
+                        "sessions": [(9, "14:00", "16:00")],
+                        "offers": [("EB", 900), ("Regular", 1200)],
+                    },
+                ],
+            },
+            {
+                "slug": "contemporary-intensive-nimisha",
+                "type": "DanceEvent",
+                "name": "Contemporary Intensive with Nimisha Rao",
+                "song": "Agar Tum Saath Ho",
+                "keywords": "intensive, contemporary",
+                "performers": [performer("Nimisha Rao", "nimisha.rao", expect=("handle", "nimisha.rao"))],
+                "sessions": [(16, "17:00", "20:00"), (17, "17:00", "20:00"), (18, "17:00", "20:00")],
+                "offers": [("EB", 4200), ("Regular", 5000)],
+            },
+            {
+                "slug": "kathak-fusion-rohan",
+                "type": "DanceEvent",
+                "name": "Kathak Fusion with Rohan Pillai",
+                "song": "Mohe Rang Do Laal",
+                "performers": [performer("Rohan Pillai", expect=("unmatched", None))],
+                "sessions": [(-6, "17:00", "19:00")],  # past
+                "offers": [("EB", 1000), ("Regular", 1300)],
+            },
+        ],
+    },
+]
+ALL_STUDIOS = STUDIOS + EXTRA_STUDIOS
+
 # A link on every listing page that matches the workshop pattern but answers 404.
 DEAD_SLUG = "bollywood-bootcamp-2019"
 # The page under the workshop pattern that carries no event data.
@@ -350,7 +480,7 @@ FAQ = [
 
 
 def get_studio(studio_id):
-    for studio in STUDIOS:
+    for studio in ALL_STUDIOS:
         if studio["studio_id"] == studio_id:
             return studio
     return None
@@ -386,7 +516,7 @@ def performer_appearances():
 
     Yields dicts: studio_id, slug, event (name), name (as billed), handle, how, artist_id.
     """
-    for studio in STUDIOS:
+    for studio in ALL_STUDIOS:
         for page in studio["workshops"]:
             for event in page_events(page):
                 for p in event["performers"]:

@@ -59,9 +59,20 @@ def _events(request, studio, page, today):
     ]
 
 
+def _describe(studio):
+    if studio["syntax"] == "text":
+        return "no structured data, plain text only (read by the LLM extractor)"
+    if studio.get("listing") == "script":
+        return f"workshop links written by JavaScript (needs render_js), events marked up in {studio['syntax']}"
+    return f"events marked up in {studio['syntax']}"
+
+
 @require_GET
 def index(request):
-    studios = [{"studio": s, "url": reverse("demo_sites:home", args=[s["studio_id"]])} for s in sites.STUDIOS]
+    studios = [
+        {"studio": s, "url": reverse("demo_sites:home", args=[s["studio_id"]]), "about": _describe(s)}
+        for s in sites.ALL_STUDIOS
+    ]
     return render(request, "studios/demo/index.html", {"studios": studios})
 
 
@@ -88,6 +99,12 @@ def home(request, site):
         cards=cards,
         dead_href=f"workshops/{sites.DEAD_SLUG}/",
     )
+    if studio.get("listing") == "script":
+        # No workshop link in the HTML: an inline script writes them from this data once the page ran.
+        context["cards_json"] = r.jsonld_script(
+            [{k: card[k] for k in ("title", "href", "when", "by", "is_past")} for card in cards]
+        )
+        return render(request, "studios/demo/script_home.html", context)
     return render(request, "studios/demo/home.html", context)
 
 
@@ -104,6 +121,10 @@ def workshop(request, site, slug):
         raise Http404("No such workshop.")
     events = _events(request, studio, page, sites.today())
     syntax = studio["syntax"]
+    if syntax == "text":
+        # What a person writes on a small studio's site: sentences, no markup a machine could read.
+        context = _context(request, studio, title=sites.page_title(page), events=events, page=page)
+        return render(request, "studios/demo/text_workshop.html", context)
     for event in events:
         event["scope"] = r.scope(syntax, event["type"])
         event["jsonld"] = r.jsonld_script(r.to_jsonld(event)) if syntax == "json-ld" else ""

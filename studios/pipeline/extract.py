@@ -7,7 +7,9 @@ Extractors are tried in order and the first that yields events wins, so a cheap,
 import html
 import json
 import re
+import threading
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Callable, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
@@ -49,9 +51,49 @@ class Extractor(NamedTuple):
     extract: Callable[[Page, Any], list[ExtractedEvent]]
 
 
-def extract_events(page: Page, studio) -> tuple[str | None, list[ExtractedEvent]]:
-    """(name of the extractor that found events, the events), or (None, []) when none did."""
-    for extractor in EXTRACTORS:
+@dataclass
+class ExtractionContext:
+    """What extractors need beyond the page, prepared once per run in the calling thread.
+
+    Worker threads read it (and the LLM extractor adds notes to it); nothing in it touches the ORM.
+    ``mode`` is the studio's ``extraction``: ``structured`` runs EXTRACTORS; ``auto`` runs them and
+    then the LLM, when there is one; ``llm`` runs the LLM only.
+    """
+
+    studio_name: str = ""
+    hints: str = ""
+    time_zone: str = "UTC"
+    today: date | None = None
+    artists: tuple = ()
+    mode: str = "structured"
+    llm: Any = None  # an llm.LLMExtractor, or None when the LLM is off for this run
+    _notes: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def extractors(self) -> list[Extractor]:
+        llm = [Extractor("llm", lambda page, _studio: self.llm.extract(page, self))] if self.llm else []
+        if self.mode == "llm":
+            return llm
+        if self.mode == "auto":
+            return [*EXTRACTORS, *llm]
+        return list(EXTRACTORS)
+
+    def note(self, url: str, level: str, message: str) -> None:
+        """A log line about a link, from a worker thread; the calling thread logs it with the link."""
+        with self._lock:
+            self._notes.setdefault(url, []).append((level, message))
+
+    def pop_notes(self, url: str) -> list[tuple[str, str]]:
+        with self._lock:
+            return self._notes.pop(url, [])
+
+
+def extract_events(page: Page, studio, context: ExtractionContext | None = None) -> tuple[str | None, list[ExtractedEvent]]:
+    """(name of the extractor that found events, the events), or (None, []) when none did.
+
+    Without a context, only the structured extractors (EXTRACTORS) run.
+    """
+    for extractor in context.extractors() if context is not None else EXTRACTORS:
         events = extractor.extract(page, studio)
         if events:
             return extractor.name, events

@@ -5,7 +5,7 @@ import ipaddress
 import re
 import socket
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
@@ -29,6 +29,9 @@ class Page:
     status: int
     content_type: str
     text: str
+    # Set by the rendering fetcher: the HTML is the DOM after scripts ran; a full-page PNG when asked.
+    rendered: bool = False
+    screenshot: bytes | None = field(default=None, repr=False)
 
 
 class FetchError(Exception):
@@ -63,27 +66,44 @@ def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
     return ip.is_global and not ip.is_multicast
 
 
-def _check_target(url: str) -> None:
+def resolve_host(host: str, port: int) -> list[str]:
+    """The addresses a host name resolves to (scope ids stripped); socket.gaierror when it does not."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    # IPv6 link-local results carry a scope ("fe80::1%eth0") that ip_address() rejects.
+    return [info[4][0].split("%")[0] for info in infos]
+
+
+def target_refusal(url: str, allow_private: bool | None = None) -> str | None:
+    """Why this URL must not be requested (a short reason fit for a log line), or None when it may be.
+
+    Shared by the HTTP fetcher and the rendering fetcher, so both refuse the same targets.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise FetchError(f"unsupported URL scheme {parts.scheme!r}" if parts.scheme else "not an absolute URL")
+        return f"unsupported URL scheme {parts.scheme!r}" if parts.scheme else "not an absolute URL"
     try:
         host, port = parts.hostname, parts.port
     except ValueError:
-        raise FetchError("invalid URL") from None
+        return "invalid URL"
     if not host:
-        raise FetchError("URL has no host")
-    if settings.FETCH_ALLOW_PRIVATE:
-        return
+        return "URL has no host"
+    if settings.FETCH_ALLOW_PRIVATE if allow_private is None else allow_private:
+        return None
     try:
-        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
+        addresses = resolve_host(host, port or (443 if parts.scheme == "https" else 80))
     except (socket.gaierror, UnicodeError):
-        raise FetchError(f"cannot resolve {host}") from None
-    for info in infos:
-        # IPv6 link-local results carry a scope ("fe80::1%eth0") that ip_address() rejects.
-        ip = ipaddress.ip_address(info[4][0].split("%")[0])
+        return f"cannot resolve {host}"
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
         if not is_public_address(ip):
-            raise FetchError(f"refused private address {ip}")
+            return f"refused private address {ip}"
+    return None
+
+
+def _check_target(url: str) -> None:
+    reason = target_refusal(url)
+    if reason:
+        raise FetchError(reason)
 
 
 def _charset(content_type_header: str, body: bytes) -> str:

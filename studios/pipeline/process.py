@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from studios.models import Artist
 
-from .discover import discover_links
-from .extract import ExtractedEvent, extract_events
+from .discover import DiscoveryError, discover_links
+from .extract import ExtractedEvent, ExtractionContext, extract_events
 from .fetch import Fetcher, FetchError, NotHTML, PageFetcher
+from .llm import KnownArtist, LLMConfig, LLMError, LLMExtractor
 from .match import ArtistMatcher
 from .reporting import Reporter, StopRequested
 from .save import WorkshopData, save_workshops
@@ -29,13 +30,20 @@ class LinkResult:
     events: list[ExtractedEvent] = field(default_factory=list)
     error: str | None = None
     not_html: bool = False
+    # An unusable LLM answer fails the link with a warning, not an error: the page itself was fine.
+    error_level: str = "error"
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+
+class LLMNotConfigured(DiscoveryError):
+    """The studio's extraction is 'llm' but no LLM is configured; the run fails and changes nothing."""
 
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _read_link(fetcher: PageFetcher, url: str, studio) -> LinkResult:
+def _read_link(fetcher: PageFetcher, url: str, studio, context: ExtractionContext | None = None) -> LinkResult:
     """Runs in a worker thread: no database access and no reporting here."""
     try:
         page = fetcher.get(url)
@@ -43,14 +51,19 @@ def _read_link(fetcher: PageFetcher, url: str, studio) -> LinkResult:
         return LinkResult(url, error=str(exc), not_html=True)
     except FetchError as exc:
         return LinkResult(url, error=str(exc))
-    extractor, events = extract_events(page, studio)
-    return LinkResult(url, extractor=extractor, events=events)
+    try:
+        extractor, events = extract_events(page, studio, context)
+    except LLMError as exc:
+        notes = context.pop_notes(url) if context is not None else []
+        return LinkResult(url, error=f"LLM: {exc}", error_level="warning", notes=notes)
+    notes = context.pop_notes(url) if context is not None else []
+    return LinkResult(url, extractor=extractor, events=events, notes=notes)
 
 
-def _finished_links(links: list[str], fetcher: PageFetcher, studio, reporter: Reporter):
+def _finished_links(links: list[str], fetcher: PageFetcher, studio, reporter: Reporter, context=None):
     """Each link's LinkResult as its worker finishes; raises StopRequested between links when asked."""
     pool = ThreadPoolExecutor(max_workers=max(1, studio.concurrency), thread_name_prefix=f"studio-{studio.studio_id}")
-    futures: dict[Future, str] = {pool.submit(_read_link, fetcher, url, studio): url for url in links}
+    futures: dict[Future, str] = {pool.submit(_read_link, fetcher, url, studio, context): url for url in links}
     pending = set(futures)
     try:
         while pending:
@@ -84,13 +97,15 @@ class _Collector:
 
     def add(self, result: LinkResult) -> None:
         url, log = result.url, self.reporter.log
+        for level, message in result.notes:
+            log(level, f"{url}: {message}")
         if result.error is not None:
             self.summary["links_failed"] += 1
             self.failed_urls.add(url)
             if result.not_html:
                 log("warning", f"{url}: skipped, {result.error}")
             else:
-                log("error", f"{url}: failed: {result.error}")
+                log(result.error_level, f"{url}: failed: {result.error}")
             return
         self.summary["links_processed"] += 1
         if not result.events:
@@ -122,11 +137,55 @@ class _Collector:
         return workshops
 
 
+def _fetcher(studio) -> PageFetcher:
+    """Chromium for studios with render_js (RenderingUnavailable when it cannot start), else httpx."""
+    if studio.render_js:
+        from .render import RenderingFetcher
+
+        return RenderingFetcher(studio.concurrency)
+    return Fetcher()
+
+
+def extraction_context(studio, reporter: Reporter) -> ExtractionContext:
+    """The run's extraction plan, from the studio's `extraction` and the LLM settings (calling thread).
+
+    Raises LLMNotConfigured for an 'llm' studio without LLM settings; says once that the LLM is off
+    for an 'auto' studio.
+    """
+    mode = studio.extraction or "auto"
+    config, why_off = LLMConfig.from_settings()
+    if mode == "llm" and config is None:
+        raise LLMNotConfigured(
+            f"{studio.name} is set to LLM extraction, but no LLM is configured ({why_off}); "
+            "set LLM_MODEL and LLM_BASE_URL or LLM_API_KEY, or change the studio's extraction"
+        )
+    llm = None
+    if mode == "auto" and config is None:
+        reporter.log("info", f"LLM extraction is off ({why_off}): reading structured data only")
+    elif mode != "structured":
+        llm = LLMExtractor(config)
+        reporter.log("info", f"Extraction: {mode}, LLM {config.describe()}")
+    zone = studio_zone(studio.time_zone)
+    return ExtractionContext(
+        studio_name=studio.name,
+        hints=studio.extraction_hints or "",
+        time_zone=str(zone.key),
+        today=timezone.now().astimezone(zone).date(),
+        # Loaded here, once: the LLM extractor runs in worker threads, which must not use the ORM.
+        artists=tuple(KnownArtist(a.artist_id, a.name, tuple(a.aliases or ())) for a in Artist.objects.all())
+        if llm is not None
+        else (),
+        mode=mode,
+        llm=llm,
+    )
+
+
 def process_studio(studio, reporter: Reporter, run=None) -> dict:
     """Refresh one studio's workshops from its website; returns the run's summary.
 
-    Raises DiscoveryError when the site cannot be crawled and StopRequested when a cancel
-    arrives; in both cases nothing is saved.
+    Raises DiscoveryError when the site cannot be crawled, Chromium cannot start (RenderingUnavailable)
+    or the studio needs an LLM that is not configured (LLMNotConfigured), and StopRequested when a
+    cancel arrives; in all these cases nothing is saved.
     """
     summary = {
         "studio_id": studio.studio_id,
@@ -144,27 +203,37 @@ def process_studio(studio, reporter: Reporter, run=None) -> dict:
         "extractors": {},
     }
     depth = max(1, studio.max_depth)
-    reporter.log("info", f"Discovering workshop links on {studio.website} (depth {depth})")
-    if studio.render_js:
-        reporter.log("warning", "JavaScript rendering is not available yet; reading pages without it")
+    context = extraction_context(studio, reporter)
+    try:
+        if context.llm is not None:
+            summary["llm_tokens"] = context.llm.usage.as_dict()
+        reporter.log("info", f"Discovering workshop links on {studio.website} (depth {depth})")
+        if studio.render_js:
+            reporter.log("info", "Reading pages through headless Chromium (render_js)")
+        with _fetcher(studio) as fetcher:
+            links = discover_links(fetcher, studio.website, studio.link_pattern, depth, reporter)
+            total = len(links)
+            summary["links_found"] = total
+            reporter.log("success", f"Found {_plural(total, 'workshop link')}")
+            reporter.progress(0, total, f"Processing {_plural(total, 'link')}")
+            if not links:
+                # Usually the site changed its layout; archiving everything unseen would empty the catalogue.
+                reporter.log("warning", "No workshop links matched the link pattern")
+                return summary
+            if reporter.should_stop():
+                raise StopRequested()
+            if hasattr(fetcher, "screenshots"):
+                # Only the LLM looks at screenshots, and only at those of the workshop pages.
+                fetcher.screenshots = context.llm is not None and context.llm.config.screenshots
 
-    with Fetcher() as fetcher:
-        links = discover_links(fetcher, studio.website, studio.link_pattern, depth, reporter)
-        total = len(links)
-        summary["links_found"] = total
-        reporter.log("success", f"Found {_plural(total, 'workshop link')}")
-        reporter.progress(0, total, f"Processing {_plural(total, 'link')}")
-        if not links:
-            # Usually the site changed its layout; archiving everything unseen would empty the catalogue.
-            reporter.log("warning", "No workshop links matched the link pattern")
-            return summary
-        if reporter.should_stop():
-            raise StopRequested()
-
-        collector = _Collector(studio, reporter, summary)
-        for done, result in enumerate(_finished_links(links, fetcher, studio, reporter), start=1):
-            collector.add(result)
-            reporter.progress(done, total, f"Processed link {done} of {total}")
+            collector = _Collector(studio, reporter, summary)
+            for done, result in enumerate(_finished_links(links, fetcher, studio, reporter, context), start=1):
+                collector.add(result)
+                reporter.progress(done, total, f"Processed link {done} of {total}")
+    finally:
+        if context.llm is not None:
+            summary["llm_tokens"] = context.llm.usage.as_dict()
+            context.llm.close()
 
     summary["missing_artists"] = sorted(collector.missing_artists)
     summary["extractors"] = dict(collector.extractors)

@@ -44,6 +44,10 @@ class DaphneServer:
             "FETCH_ALLOW_PRIVATE": "1",
             "FETCH_RETRY_BACKOFF": "0.05",
             "PYTHONUNBUFFERED": "1",
+            # Tests that want an LLM start their own stand-in; a developer's settings must not leak in.
+            "LLM_BASE_URL": "",
+            "LLM_API_KEY": "",
+            "LLM_MODEL": "",
             **env,
         }
         self.process = None

@@ -27,4 +27,6 @@ def fast_fetch_settings(settings):
     settings.FETCH_MAX_REDIRECTS = 5
     settings.DISCOVERY_MAX_PAGES = 200
     settings.ARTIST_MATCH_THRESHOLD = 85
+    # Whatever the developer's environment says, no pipeline test talks to a real LLM.
+    settings.LLM_BASE_URL = settings.LLM_API_KEY = settings.LLM_MODEL = ""
     return settings

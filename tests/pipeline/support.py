@@ -1,5 +1,7 @@
 """A local web site to crawl and a fake reporter for the pipeline tests."""
 
+import os
+import shutil
 import threading
 import time
 from collections import Counter
@@ -107,3 +109,72 @@ class FakeReporter:
 
     def messages(self, level=None):
         return [message for lvl, message in self.logs if level is None or lvl == level]
+
+
+def serve_demo_site(local: LocalSite, studio_id: str) -> str:
+    """Copy one demo studio's website (as the demo views render it) into a LocalSite, same paths.
+
+    The pages are rendered for the LocalSite's host, so their absolute links point at it; the
+    listing's dead link stays a 404. Returns the listing page's URL.
+    """
+    from django.test import Client
+
+    from studios.demo import sites
+
+    studio = sites.get_studio(studio_id)
+    client = Client(HTTP_HOST=f"127.0.0.1:{local.port}")
+    base = sites.site_path(studio_id)
+    paths = [base, f"{base}about/", f"{base}contact/", f"{base}workshops/{sites.FAQ_SLUG}/"]
+    for page in studio["workshops"]:
+        paths += [f"{base}workshops/{page['slug']}/", f"{base}book/{page['slug']}/"]
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, f"{path}: {response.status_code}"
+        local.add(path, Response(response.content, content_type=response["Content-Type"]))
+    return local.url(base)
+
+
+def chromium_processes() -> set[int]:
+    """PIDs of Chromium processes descended from this test process (scanning /proc; zombies excluded)."""
+    parents, commands = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] == "Z":
+            continue
+        parents[int(entry.name)], commands[int(entry.name)] = int(fields[1]), command
+    me = os.getpid()
+
+    def descends(pid):
+        seen = set()
+        while pid in parents and pid not in seen:
+            seen.add(pid)
+            pid = parents[pid]
+            if pid == me:
+                return True
+        return False
+
+    return {pid for pid, command in commands.items() if "chromium" in os.path.basename(command) and descends(pid)}
+
+
+def real_chromium(settings):
+    """Fixture body: skip (or fail under REQUIRE_SERVICES) without Chromium; after the test, assert
+    that it left no Chromium process behind (waiting a moment for them to exit)."""
+    from tests.conftest import skip_or_fail
+
+    settings.CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not shutil.which(settings.CHROMIUM_PATH):
+        skip_or_fail(f"Chromium is not installed at {settings.CHROMIUM_PATH} (apt-get install chromium)")
+    settings.RENDER_TIMEOUT = 5
+    before = chromium_processes()
+    yield settings.CHROMIUM_PATH
+    deadline = time.monotonic() + 5
+    while (left := chromium_processes() - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, f"Chromium processes left behind: {sorted(left)}"

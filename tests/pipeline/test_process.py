@@ -90,8 +90,10 @@ def test_end_to_end_summary_logs_and_progress(studio, studio_site):
         "extractors": {"structured": 4},
     }
 
-    assert reporter.logs[0] == ("info", f"Discovering workshop links on {url('/')} (depth 1)")
-    assert reporter.logs[1] == ("success", "Found 7 workshop links")
+    assert reporter.logs[0] == ("info", "LLM extraction is off (LLM_BASE_URL and LLM_API_KEY are not set): reading structured data only")
+    assert reporter.logs[1] == ("info", f"Discovering workshop links on {url('/')} (depth 1)")
+    assert reporter.logs[2] == ("success", "Found 7 workshop links")
+    assert sum("LLM" in message for message in reporter.messages()) == 1, "said once"
     assert reporter.logs[-1] == ("success", "Saved: 4 created, 0 updated, 0 unchanged, 0 archived")
     lines = set(reporter.logs)
     assert ("info", f"{url('/workshops/weekend')}: 2 workshops (structured)") in lines
@@ -194,7 +196,7 @@ def test_deeper_crawl_finds_links_behind_a_listing_page(studio, studio_site):
     studio.max_depth = 2
     reporter = FakeReporter()
     summary = process_studio(studio, reporter)
-    assert reporter.logs[0][1].endswith("(depth 2)")
+    assert reporter.logs[1][1].endswith("(depth 2)")
     assert (summary["links_found"], summary["workshops_created"]) == (1, 1)
 
 

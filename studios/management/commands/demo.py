@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
 from studios.demo import sites
-from studios.demo.loader import DEFAULT_BASE_URL, load_demo
+from studios.demo.loader import DEFAULT_BASE_URL, demo_studios, load_demo
 
 ADMIN_USERNAME = "admin"
 PASSWORD_ENV = "DJANGO_SUPERUSER_PASSWORD"
@@ -55,14 +55,20 @@ class Command(BaseCommand):
             help=f"Where the server hosting the demo sites listens (default {DEFAULT_BASE_URL}).",
         )
         parser.add_argument(
+            "--extra-studios",
+            action="store_true",
+            help="Also load the studio whose links JavaScript writes (rendered with Chromium) and the "
+            "studio without structured data (read by the LLM when LLM_* is configured).",
+        )
+        parser.add_argument(
             "--admin",
             action="store_true",
             help=f"Ensure the superuser '{ADMIN_USERNAME}' (password from {PASSWORD_ENV}, or generated) and its API token.",
         )
 
-    def handle(self, *args, base_url, admin, **options):
+    def handle(self, *args, base_url, admin, extra_studios=False, **options):
         try:
-            summary = load_demo(base_url)
+            summary = load_demo(base_url, extra_studios=extra_studios)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         base = summary["base_url"]
@@ -78,8 +84,11 @@ class Command(BaseCommand):
             )
         out.write("")
         out.write(heading("Demo studio websites (served by this server)"))
-        for studio in sites.STUDIOS:
-            out.write(f"  {studio['studio_id']:20} {base}{sites.site_path(studio['studio_id'])}  ({studio['syntax']})")
+        for studio in demo_studios(extra_studios):
+            kind = "plain text, for the LLM" if studio["syntax"] == "text" else studio["syntax"]
+            if studio.get("render_js"):
+                kind += ", rendered with Chromium"
+            out.write(f"  {studio['studio_id']:20} {base}{sites.site_path(studio['studio_id'])}  ({kind})")
 
         if not admin:
             out.write("")
