@@ -112,3 +112,21 @@ class Session(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.start_time or ''}".strip()
+
+
+class ProcessedLink(models.Model):
+    """What one run learnt from one workshop link, kept as it goes.
+
+    A run resumed after its process died reads these instead of fetching the links again.
+    """
+
+    run = models.ForeignKey("streaming.Run", on_delete=models.CASCADE, related_name="+")
+    url = models.URLField(max_length=1000)
+    result = models.JSONField(help_text="The link's outcome: its events, or why it failed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "url"], name="one_result_per_link_and_run")]
+
+    def __str__(self):
+        return f"run {self.run_id}: {self.url}"

@@ -58,6 +58,7 @@ def make_slow_studio(transactional_db):
             studio_id=studio_id, name=studio_id.replace("_", " ").title(), website=site.url("/"), link_pattern=r"/workshops/", concurrency=1
         )
 
+    make.sites = sites
     yield make
     for site in sites:
         site.close()

@@ -1,13 +1,15 @@
 """Processing one studio end to end: discover, fetch and extract, validate, match, save."""
 
+import json
 import logging
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from studios.models import Artist
+from studios.models import Artist, ProcessedLink
 
 from .discover import DiscoveryError, discover_links
 from .extract import ExtractedEvent, ExtractionContext, extract_events
@@ -33,6 +35,38 @@ class LinkResult:
     # An unusable LLM answer fails the link with a warning, not an error: the page itself was fine.
     error_level: str = "error"
     notes: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        # Dates and times become ISO strings, which validate.parse_moment reads back the same.
+        return json.loads(json.dumps(asdict(self), cls=DjangoJSONEncoder))
+
+    @classmethod
+    def from_json(cls, data: dict) -> "LinkResult":
+        events = [
+            ExtractedEvent(
+                **{
+                    **event,
+                    "performers": [tuple(performer) for performer in event["performers"]],
+                    "sessions": [tuple(session) for session in event["sessions"]],
+                }
+            )
+            for event in data["events"]
+        ]
+        return cls(**{**data, "events": events, "notes": [tuple(note) for note in data["notes"]]})
+
+
+def _checkpoint(run, result: LinkResult) -> None:
+    """Keep the link's outcome, so that a resumed run does not fetch it again."""
+    if run is not None:
+        ProcessedLink.objects.get_or_create(run=run, url=result.url, defaults={"result": result.as_json()})
+
+
+def _done_before(run, links: list[str]) -> dict[str, LinkResult]:
+    """The links this run already processed before its process died."""
+    if run is None:
+        return {}
+    stored = ProcessedLink.objects.filter(run=run, url__in=links)
+    return {row.url: LinkResult.from_json(row.result) for row in stored}
 
 
 class LLMNotConfigured(DiscoveryError):
@@ -60,10 +94,17 @@ def _read_link(fetcher: PageFetcher, url: str, studio, context: ExtractionContex
     return LinkResult(url, extractor=extractor, events=events, notes=notes)
 
 
-def _finished_links(links: list[str], fetcher: PageFetcher, studio, reporter: Reporter, context=None):
-    """Each link's LinkResult as its worker finishes; raises StopRequested between links when asked."""
+def _finished_links(links: list[str], fetcher: PageFetcher, studio, reporter: Reporter, context=None, done_before=None):
+    """Each link's LinkResult as its worker finishes; raises StopRequested between links when asked.
+
+    Links in `done_before` (a resumed run) come first, from what was kept, without fetching.
+    """
+    done_before = done_before or {}
+    yield from (done_before[url] for url in links if url in done_before)
     pool = ThreadPoolExecutor(max_workers=max(1, studio.concurrency), thread_name_prefix=f"studio-{studio.studio_id}")
-    futures: dict[Future, str] = {pool.submit(_read_link, fetcher, url, studio, context): url for url in links}
+    futures: dict[Future, str] = {
+        pool.submit(_read_link, fetcher, url, studio, context): url for url in links if url not in done_before
+    }
     pending = set(futures)
     try:
         while pending:
@@ -226,9 +267,14 @@ def process_studio(studio, reporter: Reporter, run=None) -> dict:
                 # Only the LLM looks at screenshots, and only at those of the workshop pages.
                 fetcher.screenshots = context.llm is not None and context.llm.config.screenshots
 
+            done_before = _done_before(run, links)
+            if done_before:
+                reporter.log("info", f"Resuming: {_plural(len(done_before), 'link')} done before the interruption, not fetched again")
             collector = _Collector(studio, reporter, summary)
-            for done, result in enumerate(_finished_links(links, fetcher, studio, reporter, context), start=1):
+            finished = _finished_links(links, fetcher, studio, reporter, context, done_before)
+            for done, result in enumerate(finished, start=1):
                 collector.add(result)
+                _checkpoint(run, result)
                 reporter.progress(done, total, f"Processed link {done} of {total}")
     finally:
         if context.llm is not None:

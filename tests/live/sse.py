@@ -27,8 +27,9 @@ class Stream:
         return [type_ for _id, type_, _envelope in self.events]
 
 
-def read_stream(method, url, timeout=120, stop_after=None, **kwargs):
-    """Read a stream until the server ends it (or `stop_after` events, to simulate a drop)."""
+def read_stream(method, url, timeout=120, stop_after=None, stop_when=None, **kwargs):
+    """Read a stream until the server ends it, or drop it after `stop_after` events or once
+    `stop_when(events)` holds, as a client that goes away would."""
     kwargs["headers"] = dict(kwargs.get("headers") or {})  # connect_sse adds its own to the dict it is given
     with httpx.Client(timeout=httpx.Timeout(timeout)) as client:
         with connect_sse(client, method, url, **kwargs) as source:
@@ -41,6 +42,6 @@ def read_stream(method, url, timeout=120, stop_after=None, **kwargs):
                 if sse.event in OWN_FRAMES:
                     continue
                 stream.events.append((sse.id or None, sse.event, json.loads(sse.data)))
-                if stop_after and len(stream.events) >= stop_after:
+                if (stop_after and len(stream.events) >= stop_after) or (stop_when and stop_when(stream.events)):
                     break
     return stream
