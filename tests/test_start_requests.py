@@ -136,3 +136,31 @@ def test_run_events_need_permission(client, db):
     key = Token.objects.create(user=user).key
     assert_error(client.get("/api/runs/1/events/", HTTP_AUTHORIZATION=f"Token {key}"), 403, "permission_denied")
     assert_error(client.get("/api/runs/1/events/"), 401, "not_authenticated")
+
+
+def test_empty_studio_id(client, token, studio):
+    assert_error(post(client, '{"studio_id": ""}', token), 400, "missing_studio_id")
+    assert_error(client.get(PROCESS, {"studio_id": ""}, HTTP_AUTHORIZATION=f"Token {token}"), 400, "missing_studio_id")
+
+
+def test_session_post_from_cross_site_page_is_refused_even_with_a_csrf_token(studio):
+    from django.test import Client
+
+    admin = get_user_model().objects.create_superuser("admin", "a@example.com", "pw-123456")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin)
+    client.get("/streaming/test-client/")  # sets the csrftoken cookie, as the page would
+    csrf = client.cookies["csrftoken"].value
+    for headers in ({"HTTP_ORIGIN": "https://evil.example"}, {"HTTP_SEC_FETCH_SITE": "cross-site"}):
+        response = post(client, '{"studio_id": "dance_n_addiction"}', HTTP_X_CSRFTOKEN=csrf, **headers)
+        assert_error(response, 403, "cross_site_refused")
+
+
+def test_viewer_may_watch_runs_but_not_start_them(client, studio):
+    from django.contrib.auth.models import Permission
+
+    viewer = get_user_model().objects.create_user("viewer", "v@example.com", "pw-123456")
+    viewer.user_permissions.add(Permission.objects.get(codename="view_run"))
+    key = Token.objects.create(user=viewer).key
+    assert_error(post(client, '{"studio_id": "dance_n_addiction"}', key), 403, "permission_denied")
+    assert_error(client.get(PROCESS, {"studio_id": "dance_n_addiction"}, HTTP_AUTHORIZATION=f"Token {key}"), 403, "permission_denied")

@@ -165,3 +165,22 @@ def test_eventsource_reconnecting_to_a_start_endpoint_resumes_its_run(demo):
     assert resumed.run_id == full.run_id
     assert resumed.events == full.events[cut:]
     assert Run.objects.count() == 1
+
+
+def test_only_users_allowed_to_see_runs_can_read_a_stream(demo):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from rest_framework.authtoken.models import Token
+
+    full = read_stream("GET", f"{demo['url']}/api/streaming/process-studio", params={"studio_id": STUDIO}, headers=demo["auth"])
+    users = get_user_model().objects
+    viewer = users.create_user("viewer", "v@example.com", "pw-123456")
+    viewer.user_permissions.add(Permission.objects.get(codename="view_run"))
+    stranger = users.create_user("stranger", "s@example.com", "pw-123456", is_staff=True)
+    events_url = f"{demo['url']}/api/runs/{full.run_id}/events/"
+
+    watched = read_stream("GET", events_url, headers={"Authorization": f"Token {Token.objects.create(user=viewer).key}"})
+    assert watched.events == full.events
+    refused = read_stream("GET", events_url, headers={"Authorization": f"Token {Token.objects.create(user=stranger).key}"})
+    assert refused.status == 403
+    assert refused.events == [(None, "http-error", {"error": {"code": "permission_denied", "message": "You may not view runs."}})]
