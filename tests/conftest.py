@@ -41,6 +41,14 @@ def demo(daphne_server, transactional_db):
 
 
 @pytest.fixture
+def site():
+    """A local web site on 127.0.0.1 whose pages and faults a test sets up."""
+    local = LocalSite()
+    yield local
+    local.close()
+
+
+@pytest.fixture
 def make_slow_studio(transactional_db):
     """Studios whose workshop pages each take `delay` seconds, read one at a time: runs long enough to watch."""
     sites = []

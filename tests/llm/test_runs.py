@@ -10,7 +10,7 @@ from studios.demo import sites
 from studios.models import Artist, Studio, Workshop
 from studios.pipeline.process import LLMNotConfigured, process_studio
 from tests.live.expected import assert_catalogue_matches_demo
-from tests.pipeline.support import FakeReporter, LocalSite, fixture_html, real_chromium, serve_demo_site
+from tests.pipeline.support import FakeReporter, fixture_html, real_chromium, serve_demo_site
 
 from .fake_openai import answer, completion, detail, prompt_text, when
 
@@ -18,13 +18,6 @@ pytestmark = pytest.mark.django_db
 
 PLAIN_PAGE = """<html><head><title>Heels night</title></head><body><h1>Heels Night with Meg K</h1>
 <p>Join us on the 5th of next month, 7 to 9 in the evening. Song: Levitating. ₹1,500.</p></body></html>"""
-
-
-@pytest.fixture
-def site():
-    local = LocalSite()
-    yield local
-    local.close()
 
 
 @pytest.fixture

@@ -2,14 +2,7 @@
 
 import pytest
 
-from .support import FakeReporter, LocalSite
-
-
-@pytest.fixture
-def site():
-    local = LocalSite()
-    yield local
-    local.close()
+from .support import FakeReporter
 
 
 @pytest.fixture
