@@ -1,3 +1,5 @@
+from zoneinfo import available_timezones
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -5,6 +7,11 @@ from django.db import models
 
 def default_time_zone():
     return settings.TIME_ZONE
+
+
+def validate_time_zone(value):
+    if value not in available_timezones():
+        raise ValidationError(f"{value!r} is not a time zone name such as 'Asia/Kolkata'.")
 
 
 def validate_not_reserved(value):
@@ -37,7 +44,7 @@ class Studio(models.Model):
         help_text="Which extractor reads the workshop pages; the LLM needs LLM_MODEL and LLM_BASE_URL or LLM_API_KEY.",
     )
     extraction_hints = models.TextField(blank=True, help_text="Free text for the LLM extractor.")
-    time_zone = models.CharField(max_length=64, default=default_time_zone)
+    time_zone = models.CharField(max_length=64, default=default_time_zone, validators=[validate_time_zone])
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -261,3 +261,14 @@ def test_workshop_change_form_adds_a_session(admin_client, catalogue):
 
 def test_workshop_add_page_opens(admin_client):
     assert admin_client.get(WORKSHOPS + "add/").status_code == 200
+
+
+def test_a_studio_time_zone_must_be_a_real_zone():
+    from django.core.exceptions import ValidationError
+
+    studio = Studio(studio_id="somewhere", name="Somewhere", website="http://127.0.0.1:8008/", time_zone="Mars/Olympus_Mons")
+    with pytest.raises(ValidationError) as error:
+        studio.full_clean()
+    assert list(error.value.message_dict) == ["time_zone"]
+    studio.time_zone = "Europe/Berlin"
+    studio.full_clean()
