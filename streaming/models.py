@@ -55,10 +55,6 @@ class Run(models.Model):
         return f"Run {self.pk}: {self.job} {self.subject} ({self.status})"
 
     @property
-    def channel(self):
-        return f"run-{self.pk}"
-
-    @property
     def is_active(self):
         return self.status in ACTIVE_STATUSES
 
