@@ -111,6 +111,23 @@ def save_new_or_conflict(serializer, model, field, code, noun):
         raise ApiError(409, code, message) from None
 
 
+class PublicIdCreateMixin:
+    """Create through `create_serializer_class`; an id already taken answers 409 `conflict_code`."""
+
+    create_serializer_class = None
+    conflict_code = "conflict"
+    conflict_noun = "an object"
+
+    def get_serializer_class(self):
+        if self.action == "create" and self.create_serializer_class is not None:
+            return self.create_serializer_class
+        return super().get_serializer_class()
+
+    def perform_create(self, serializer):
+        model = self.get_queryset().model
+        save_new_or_conflict(serializer, model, self.lookup_field, self.conflict_code, self.conflict_noun)
+
+
 # --- the schema ---
 
 ERROR_CODES = {

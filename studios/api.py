@@ -11,10 +11,10 @@ from streaming.api import (
     STREAM_FORBIDDEN,
     STREAM_HEADERS,
     ModelPermission,
+    PublicIdCreateMixin,
     PublicIdLookupMixin,
     documents,
     error_response,
-    save_new_or_conflict,
     stream_response,
 )
 from streaming.http import ApiError
@@ -63,7 +63,7 @@ register_subject_validator(PROCESS_STUDIO, validate_process_studio_subject)
     partial_update=extend_schema(summary="Change some of a studio's fields (studio_id stays)"),
     destroy=extend_schema(summary="Delete a studio and its workshops"),
 )
-class StudioViewSet(PublicIdLookupMixin, viewsets.ModelViewSet):
+class StudioViewSet(PublicIdLookupMixin, PublicIdCreateMixin, viewsets.ModelViewSet):
     queryset = Studio.objects.order_by("name", "studio_id")
     serializer_class = StudioSerializer
     permission_classes = [ModelPermission]
@@ -74,13 +74,9 @@ class StudioViewSet(PublicIdLookupMixin, viewsets.ModelViewSet):
     not_found_noun = "studio"
     action_permissions = {"workshops": ["studios.view_studio", "studios.view_workshop"]}
 
+    create_serializer_class = StudioCreateSerializer
     conflict_code = "studio_exists"
-
-    def get_serializer_class(self):
-        return StudioCreateSerializer if self.action == "create" else StudioSerializer
-
-    def perform_create(self, serializer):
-        save_new_or_conflict(serializer, Studio, "studio_id", self.conflict_code, "a studio")
+    conflict_noun = "a studio"
 
     @extend_schema(
         summary="A studio's workshops",
@@ -112,7 +108,7 @@ class StudioViewSet(PublicIdLookupMixin, viewsets.ModelViewSet):
     partial_update=extend_schema(summary="Change some of an artist's fields (artist_id stays)"),
     destroy=extend_schema(summary="Delete an artist", description="Its workshops stay, without it."),
 )
-class ArtistViewSet(PublicIdLookupMixin, viewsets.ModelViewSet):
+class ArtistViewSet(PublicIdLookupMixin, PublicIdCreateMixin, viewsets.ModelViewSet):
     queryset = Artist.objects.order_by("name", "artist_id")
     serializer_class = ArtistSerializer
     permission_classes = [ModelPermission]
@@ -122,13 +118,9 @@ class ArtistViewSet(PublicIdLookupMixin, viewsets.ModelViewSet):
     not_found_code = "artist_not_found"
     not_found_noun = "artist"
 
+    create_serializer_class = ArtistCreateSerializer
     conflict_code = "artist_exists"
-
-    def get_serializer_class(self):
-        return ArtistCreateSerializer if self.action == "create" else ArtistSerializer
-
-    def perform_create(self, serializer):
-        save_new_or_conflict(serializer, Artist, "artist_id", self.conflict_code, "an artist")
+    conflict_noun = "an artist"
 
 
 @extend_schema_view(
