@@ -21,7 +21,7 @@ from streaming.http import ApiError
 from streaming.serializers import register_subject_validator
 
 from .filters import ArtistFilter, StudioFilter, WorkshopFilter
-from .jobs import ALL_STUDIOS, PROCESS_STUDIO
+from .jobs import PROCESS_STUDIO, subject_problem
 from .models import Artist, Studio, Workshop
 from .serializers import (
     ArtistCreateSerializer,
@@ -43,12 +43,9 @@ def workshop_queryset():
 
 def validate_process_studio_subject(subject):
     """The subject of a process_studio run (POST /api/runs/): a studio that exists, or 'all'."""
-    if subject == ALL_STUDIOS:
-        if not Studio.objects.filter(active=True).exists():
-            raise ValueError("There is no active studio to process.")
-        return subject
-    if not Studio.objects.filter(studio_id=subject).exists():
-        raise ValueError(f"There is no studio {subject[:100]!r}.")
+    problem = subject_problem(subject)
+    if problem:
+        raise ValueError(problem[1])
     return subject
 
 

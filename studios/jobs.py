@@ -23,6 +23,17 @@ def workshop_links(run):
     return [(f"Workshops of {studio.name}", f"{changelist}?studio__id__exact={studio.pk}&is_archived__exact=0")]
 
 
+def subject_problem(subject):
+    """Why a process_studio run cannot start on `subject`, as (code, message), or None when it can."""
+    if subject == ALL_STUDIOS:
+        if not Studio.objects.filter(active=True).exists():
+            return "no_active_studios", "There is no active studio to process."
+        return None
+    if not Studio.objects.filter(studio_id=subject).exists():
+        return "studio_not_found", f"There is no studio {subject[:100]!r}."
+    return None
+
+
 @register_job(PROCESS_STUDIO, result_links=workshop_links)
 def process_studio_job(run, reporter):
     if run.subject != ALL_STUDIOS:

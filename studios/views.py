@@ -10,7 +10,7 @@ from streaming.http import ApiError, api_endpoint, authenticate, json_body, requ
 from streaming.services import start_run
 from streaming.sse import resumed_run, run_stream_response
 
-from .jobs import ALL_STUDIOS, PROCESS_STUDIO
+from .jobs import ALL_STUDIOS, PROCESS_STUDIO, subject_problem
 from .models import Studio
 
 STUDIO_ID_MAX_LENGTH = Studio._meta.get_field("studio_id").max_length
@@ -51,14 +51,11 @@ def _validated_subject(studio_id, allow_all):
         raise ApiError(400, "invalid_studio_id", "studio_id must be a string.")
     if len(studio_id) > STUDIO_ID_MAX_LENGTH:
         raise ApiError(400, "invalid_studio_id", f"studio_id may be at most {STUDIO_ID_MAX_LENGTH} characters.")
-    if studio_id == ALL_STUDIOS:
-        if not allow_all:
-            raise ApiError(400, "invalid_studio_id", "This endpoint processes one studio; use refresh-workshops for 'all'.")
-        if not Studio.objects.filter(active=True).exists():
-            raise ApiError(404, "no_active_studios", "There is no active studio to process.")
-        return ALL_STUDIOS
-    if not Studio.objects.filter(studio_id=studio_id).exists():
-        raise ApiError(404, "studio_not_found", f"There is no studio {studio_id!r}.")
+    if studio_id == ALL_STUDIOS and not allow_all:
+        raise ApiError(400, "invalid_studio_id", "This endpoint processes one studio; use refresh-workshops for 'all'.")
+    problem = subject_problem(studio_id)
+    if problem:
+        raise ApiError(404, *problem)
     return studio_id
 
 
