@@ -32,8 +32,8 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
 
-def error_response(status, code, message, headers=None):
-    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
+def error_response(status, code, message, headers=None, **extra):
+    response = JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
     for name, value in (headers or {}).items():
         response[name] = value
     return response
@@ -245,10 +245,7 @@ def api_exception_handler(exc, context):
         elif code == "permission_denied" and message.startswith("CSRF Failed"):
             code = "csrf_failed"
     set_rollback()
-    response = JsonResponse({"error": {"code": code, "message": message, **extra}}, status=exc.status_code)
-    for name, value in headers.items():
-        response[name] = value
-    return response
+    return error_response(exc.status_code, code, message, headers, **extra)
 
 
 def _detail_text(detail):
