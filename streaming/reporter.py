@@ -1,6 +1,8 @@
-"""The Reporter a job receives: log lines and progress become the run's events and state."""
+"""The Reporter a job receives: log lines and progress become the run's events and state.
 
-from django.utils import timezone
+Heartbeats are not its business: the process's watchdog (streaming.recovery) beats for every run
+it holds, also while a job waits on a slow page between two reports.
+"""
 
 from .events import progress_data, publish, publish_log
 from .models import Run
@@ -17,12 +19,11 @@ class RunReporter:
 
     def progress(self, current, total, message=""):
         data = progress_data(current, total, message)
-        Run.objects.filter(pk=self.run_id).update(**data, heartbeat_at=timezone.now())
+        Run.objects.filter(pk=self.run_id).update(**data)
         publish(self.run_id, "progress_bar", data)
         self.last_percentage = data["percentage"]
 
     def should_stop(self):
-        Run.objects.filter(pk=self.run_id).update(heartbeat_at=timezone.now())
         if Run.objects.filter(pk=self.run_id, cancel_requested=True).exists():
             self.stop_seen = True
         return self.stop_seen
