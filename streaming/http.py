@@ -108,20 +108,24 @@ def require(allowed, message):
         raise ApiError(403, "permission_denied", message)
 
 
+def read_capped(read):
+    """At most MAX_JSON_BODY bytes through `read`, or ApiError 413: however the size was declared."""
+    body = read(MAX_JSON_BODY + 1)
+    if len(body) > MAX_JSON_BODY:
+        raise ApiError(413, "body_too_large", f"The body may be at most {MAX_JSON_BODY} bytes.")
+    return body
+
+
 def json_body(request):
     """The request's JSON object body, or ApiError 413/415/400."""
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the body as JSON with 'Content-Type: application/json'.")
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         raise ApiError(400, "invalid_request", "Content-Length is not a number.") from None
-    if length > MAX_JSON_BODY:
-        raise ApiError(413, "body_too_large", f"The body may be at most {MAX_JSON_BODY} bytes.")
-    body = request.body
-    if len(body) > MAX_JSON_BODY:
-        raise ApiError(413, "body_too_large", f"The body may be at most {MAX_JSON_BODY} bytes.")
+    body = read_capped(request.read)
     try:
         data = json.loads(body.decode("utf-8") or "null")
     except (UnicodeDecodeError, ValueError) as exc:
@@ -140,10 +144,7 @@ class JSONBodyParser(JSONParser):
     """DRF's JSON parser with the streaming endpoints' body limit (413 body_too_large)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        body = stream.read(MAX_JSON_BODY + 1)
-        if len(body) > MAX_JSON_BODY:
-            raise ApiError(413, "body_too_large", f"The body may be at most {MAX_JSON_BODY} bytes.")
-        return super().parse(io.BytesIO(body), media_type, parser_context)
+        return super().parse(io.BytesIO(read_capped(stream.read)), media_type, parser_context)
 
 
 class Pagination(PageNumberPagination):
