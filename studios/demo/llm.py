@@ -67,30 +67,31 @@ def answer_for_url(url, today=None):
     return answer_for_page(studio, page, today)
 
 
-def _prompt_text(messages):
+def prompt_text(messages):
+    """The text parts of a chat request's messages, joined."""
     texts = []
     for message in messages or []:
         content = message.get("content")
         if isinstance(content, str):
             texts.append(content)
         elif isinstance(content, list):
-            texts.extend(part.get("text", "") for part in content if isinstance(part, dict))
+            texts.extend(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
     return "\n".join(texts)
 
 
-def completion(request_body):
-    """The chat completion (a dict) answering one request body."""
-    prompt = _prompt_text(request_body.get("messages"))
-    match = _PAGE.search(prompt)
-    content = json.dumps(answer_for_url(match.group(1) if match else ""), ensure_ascii=False)
-    prompt_tokens, completion_tokens = len(prompt) // 4 + 1, len(content) // 4 + 1
+def chat_completion(content, model, *, refusal=None, finish_reason="stop", prompt_tokens=0, completion_tokens=0):
+    """A chat.completion response body, as the OpenAI protocol has it."""
     return {
-        "id": f"chatcmpl-demo-{time.time_ns()}",
+        "id": f"chatcmpl-{time.time_ns()}",
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": request_body.get("model", "demo"),
+        "model": model,
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content, "refusal": None}, "finish_reason": "stop"}
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": refusal},
+                "finish_reason": finish_reason,
+            }
         ],
         "usage": {
             "prompt_tokens": prompt_tokens,
@@ -98,6 +99,19 @@ def completion(request_body):
             "total_tokens": prompt_tokens + completion_tokens,
         },
     }
+
+
+def completion(request_body):
+    """The chat completion (a dict) answering one request body."""
+    prompt = prompt_text(request_body.get("messages"))
+    match = _PAGE.search(prompt)
+    content = json.dumps(answer_for_url(match.group(1) if match else ""), ensure_ascii=False)
+    return chat_completion(
+        content,
+        request_body.get("model", "demo"),
+        prompt_tokens=len(prompt) // 4 + 1,
+        completion_tokens=len(content) // 4 + 1,
+    )
 
 
 class Handler(BaseHTTPRequestHandler):

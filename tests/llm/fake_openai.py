@@ -13,6 +13,9 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from studios.demo.llm import chat_completion
+from studios.demo.llm import prompt_text as demo_prompt_text
+
 MODEL = "test-model"
 API_KEY = "test-key"
 
@@ -80,24 +83,14 @@ def completion(content=None, *, refusal=None, finish_reason="stop", prompt_token
     if isinstance(content, dict):
         content = json.dumps(content)
     return Reply(
-        body={
-            "id": f"chatcmpl-{time.time_ns()}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": MODEL,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content, "refusal": refusal},
-                    "finish_reason": finish_reason,
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
-        }
+        body=chat_completion(
+            content,
+            MODEL,
+            refusal=refusal,
+            finish_reason=finish_reason,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+        )
     )
 
 
@@ -120,14 +113,7 @@ def when(day, start=None, end=None):
 
 
 def prompt_text(body):
-    texts = []
-    for message in body.get("messages") or []:
-        content = message.get("content")
-        if isinstance(content, str):
-            texts.append(content)
-        elif isinstance(content, list):
-            texts.extend(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
-    return "\n".join(texts)
+    return demo_prompt_text(body.get("messages"))
 
 
 def image_parts(body):
