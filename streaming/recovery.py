@@ -15,41 +15,18 @@ from django.db import IntegrityError, close_old_connections
 from django.utils import timezone
 
 from .events import publish_log
+from .heartbeats import beat, held_runs, hold
 from .models import ACTIVE_STATUSES, Run, RunStatus
+from .tasks import execute_run
 
 logger = logging.getLogger(__name__)
 
-_held = set()
 _lock = threading.Lock()
 _watchdog = None
 
 
-def hold(run_id):
-    """This process is responsible for the run: keep its heartbeat fresh."""
-    with _lock:
-        _held.add(run_id)
-
-
-def release(run_id):
-    with _lock:
-        _held.discard(run_id)
-
-
-def held_runs():
-    with _lock:
-        return set(_held)
-
-
-def beat():
-    held = held_runs()
-    if held:
-        Run.objects.filter(pk__in=held, status__in=ACTIVE_STATUSES).update(heartbeat_at=timezone.now())
-
-
 def recover_stale_runs():
     """Mark runs whose process stopped beating as interrupted and queue them again; returns their ids."""
-    from .tasks import execute_run
-
     cutoff = timezone.now() - timezone.timedelta(seconds=settings.RUN_HEARTBEAT_STALE_SECONDS)
     recovered = []
     stale = Run.objects.filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=cutoff).exclude(pk__in=held_runs())

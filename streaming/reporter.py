@@ -1,6 +1,6 @@
 """The Reporter a job receives: log lines and progress become the run's events and state.
 
-Heartbeats are not its business: the process's watchdog (streaming.recovery) beats for every run
+Heartbeats are not its business: the process's watchdog (streaming.recovery, through streaming.heartbeats) beats for every run
 it holds, also while a job waits on a slow page between two reports.
 """
 

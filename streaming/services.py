@@ -7,8 +7,9 @@ from .backends import ThreadPoolBackend
 from .events import publish_log
 from .jobs import get_job
 from .models import ACTIVE_STATUSES, Run, RunStatus
-from .recovery import hold
-from .tasks import execute_run, finish_run
+from .execution import finish_run
+from .heartbeats import hold
+from .tasks import execute_run
 
 
 def active_run(job, subject):

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from streaming import recovery
+from streaming import heartbeats, recovery
 from streaming.models import Run, RunEvent, RunStatus
 from studios.jobs import PROCESS_STUDIO
 from studios.models import Studio
@@ -50,7 +50,7 @@ def test_a_run_with_a_stale_heartbeat_is_interrupted_then_resumed(studio, status
     finished = wait_until_finished(run)
     assert finished.status == RunStatus.FAILED, "resumed and run again (its website is unreachable)"
     assert RunEvent.objects.filter(run=run, type="complete").count() == 1
-    assert run.pk not in recovery.held_runs()
+    assert run.pk not in heartbeats.held_runs()
 
 
 def test_fresh_or_held_runs_are_left_alone(studio):
@@ -59,14 +59,14 @@ def test_fresh_or_held_runs_are_left_alone(studio):
     fresh.status = RunStatus.SUCCEEDED
     fresh.save()
     held = stale_run()
-    recovery.hold(held.pk)
+    heartbeats.hold(held.pk)
     try:
         assert recovery.recover_stale_runs() == []
-        recovery.beat()
+        heartbeats.beat()
         held.refresh_from_db()
         assert timezone.now() - held.heartbeat_at < timedelta(seconds=5), "this process beats for its runs"
     finally:
-        recovery.release(held.pk)
+        heartbeats.release(held.pk)
     held.refresh_from_db()
     assert held.status == RunStatus.RUNNING
 

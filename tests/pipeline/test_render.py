@@ -191,12 +191,12 @@ def test_a_run_that_fails_midway_closes_the_browser(site, monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_a_run_of_a_js_studio_without_chromium_fails_with_the_message_not_a_crash(site, settings):
     from streaming.models import RunEvent
-    from streaming.tasks import execute_run
+    from streaming.execution import execute
 
     settings.CHROMIUM_PATH = "/nonexistent/chromium"
     js_studio(site)
     run = Run.objects.create(job="process_studio", subject=JS_STUDIO)
-    execute_run.func(run.pk)
+    execute(run.pk)
     run.refresh_from_db()
     assert run.status == "failed"
     assert run.error.startswith("JavaScript rendering needs Chromium, which was not found at /nonexistent/chromium")
