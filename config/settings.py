@@ -113,13 +113,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # The REST API (docs/api.md): JSON in and out, errors in the streaming endpoints' shape.
-    "DEFAULT_PARSER_CLASSES": ["streaming.http.JSONBodyParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.rest.JSONBodyParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "streaming.http.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "config.rest.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "streaming.api.ApiAutoSchema",
-    "EXCEPTION_HANDLER": "streaming.http.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
 }
 
 # The OpenAPI schema at /api/schema/ and its browsable reference at /api/docs/ (assets from the sidecar).
@@ -132,7 +132,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/",
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["streaming.api.add_plain_views_to_schema"],
+    "PREPROCESSING_HOOKS": ["config.schema.add_plain_views_to_schema"],
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "streaming.models.RunStatus",
         "FinishedRunStatusEnum": ["succeeded", "failed", "cancelled"],
@@ -173,6 +173,8 @@ if REDIS_URL:
         **({"password": _redis.password} if _redis.password else {}),
     }
 STREAM_TIMEOUT = float(os.environ.get("STREAM_TIMEOUT", "1800"))
+# Streams one user may hold open in one server process; past it, 429 too_many_streams.
+STREAM_MAX_PER_USER = int(os.environ.get("STREAM_MAX_PER_USER", "50"))
 # Each server process refreshes its runs' heartbeat this often; a run whose heartbeat is older
 # than the stale limit lost its process, and is marked interrupted and resumed.
 RUN_HEARTBEAT_INTERVAL = float(os.environ.get("RUN_HEARTBEAT_INTERVAL", "5"))

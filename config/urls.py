@@ -11,5 +11,5 @@ urlpatterns = [
 ]
 
 # Unknown URLs under /api/ (and unexpected errors there) answer JSON, like every API error.
-handler404 = "streaming.http.api_not_found"
-handler500 = "streaming.http.api_server_error"
+handler404 = "config.errors.api_not_found"
+handler500 = "config.errors.api_server_error"

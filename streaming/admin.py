@@ -5,7 +5,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from .models import Run, RunStatus
-from .services import start_run
+from .permissions import can_start_runs
+from .services import SubjectRefused, start_run
+from .storage import parse_seq
 
 RETRYABLE = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED)
 
@@ -42,7 +44,7 @@ class RunAdmin(admin.ModelAdmin):
         return [watch, *super().get_urls()]
 
     def watch_view(self, request):
-        ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip().isdigit()]
+        ids = [run_id for part in request.GET.get("ids", "").split(",") if (run_id := parse_seq(part.strip()))]
         runs = list(Run.objects.filter(pk__in=ids).order_by("pk"))
         context = {**self.admin_site.each_context(request), "title": "Live runs", "runs": runs, "opts": self.opts}
         return TemplateResponse(request, "admin/streaming/run/watch.html", context)
@@ -72,12 +74,15 @@ class RunAdmin(admin.ModelAdmin):
             if run.status not in RETRYABLE:
                 skipped += 1
                 continue
-            runs.append(start_run(run.job, run.subject, params=run.params, user=request.user)[0])
+            try:
+                runs.append(start_run(run.job, run.subject, params=run.params, user=request.user)[0])
+            except SubjectRefused as refused:
+                self.message_user(request, f"Run {run.pk} not retried: {refused.message}", messages.ERROR)
         if skipped:
             self.message_user(request, f"{skipped} run(s) skipped: only failed, cancelled or interrupted runs are retried.", messages.WARNING)
         if runs:
             return redirect(watch_url(runs))
 
     def has_add_run_permission(self, request):
-        return request.user.has_perm("streaming.add_run")
+        return can_start_runs(request.user)
 

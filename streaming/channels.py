@@ -2,15 +2,8 @@
 
 from django_eventstream.channelmanager import ChannelManagerBase
 
+from .permissions import can_watch_runs
 from .storage import run_id_from_channel
-
-
-def can_view_runs(user):
-    return bool(user and user.is_active and user.has_perm("streaming.view_run"))
-
-
-def can_start_runs(user):
-    return bool(user and user.is_active and user.has_perm("streaming.add_run"))
 
 
 class RunChannelManager(ChannelManagerBase):
@@ -18,7 +11,7 @@ class RunChannelManager(ChannelManagerBase):
         return set(view_kwargs.get("channels", ()))
 
     def can_read_channel(self, user, channel):
-        return run_id_from_channel(channel) is not None and can_view_runs(user)
+        return run_id_from_channel(channel) is not None and can_watch_runs(user)
 
     def is_channel_reliable(self, channel):
         return run_id_from_channel(channel) is not None

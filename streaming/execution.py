@@ -35,7 +35,7 @@ def execute(run_id):
         job = get_job(run.job)
         if job is None:
             raise LookupError(f"no job is registered as {run.job!r}")
-        summary = job(run, reporter) or {}
+        summary = job.func(run, reporter) or {}
     except Exception as exc:
         if not reporter.stop_seen:
             logger.exception("Run %s failed", run_id)

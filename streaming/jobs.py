@@ -1,42 +1,51 @@
 """Jobs are registered by name, so this app can run a domain's work without importing the domain."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
+
+JobFunction = Callable[[Any, Any], dict | None]
+# Why a run of the job cannot start on a subject, as (code, message), or None when it can.
+SubjectCheck = Callable[[str], tuple[str, str] | None]
+ResultLinks = Callable[[Any], list[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
 class Job:
-    func: Callable
-    result_links: Callable | None = None
+    func: JobFunction
+    check_subject: SubjectCheck | None = None
+    result_links: ResultLinks | None = None
 
 
-_jobs = {}
+_jobs: dict[str, Job] = {}
 
 
-def register_job(name, result_links=None):
-    """Decorator: ``@register_job("process_studio")`` on ``def job(run, reporter) -> dict``.
+def register_job(
+    name: str, func: JobFunction, check_subject: SubjectCheck | None = None, result_links: ResultLinks | None = None
+) -> None:
+    """Make `func` runnable as job `name`.
 
-    The function receives the Run and a Reporter (``log``, ``progress``, ``should_stop``) and
-    returns the run's summary. Raising ends the run as ``failed`` with the exception's message.
-    ``result_links(run) -> [(label, url)]`` names the pages where a finished run's results are seen.
+    ``func(run, reporter) -> dict`` receives the Run and a Reporter (``log``, ``progress``,
+    ``should_stop``) and returns the run's summary; raising ends the run as ``failed`` with the
+    exception's message. ``check_subject(subject)`` says why a run cannot start on a subject
+    (``start_run`` asks it on every path). ``result_links(run) -> [(label, url)]`` names the pages
+    where a finished run's results are seen.
     """
-
-    def decorator(func):
-        _jobs[name] = Job(func, result_links)
-        return func
-
-    return decorator
+    _jobs[name] = Job(func, check_subject, result_links)
 
 
-def get_job(name):
-    job = _jobs.get(name)
-    return job.func if job else None
+def unregister_job(name: str) -> None:
+    _jobs.pop(name, None)
 
 
-def job_names():
+def get_job(name: str) -> Job | None:
+    return _jobs.get(name)
+
+
+def job_names() -> list[str]:
     return sorted(_jobs)
 
 
-def result_links(run):
+def result_links(run) -> list[tuple[str, str]]:
     job = _jobs.get(run.job)
     return list(job.result_links(run)) if job and job.result_links else []

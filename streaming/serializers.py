@@ -11,49 +11,6 @@ from .jobs import job_names
 from .models import FINISHED_STATUSES, Run
 
 
-class StrictInputMixin:
-    """Serializer mixin: input is taken as the schema says, not as DRF would coerce it.
-
-    DRF accepts 5 or 5.0 for a text field, "yes" or 1 for a boolean and "5" for an integer, and
-    measures a text's length after stripping its surrounding whitespace. The schema promises JSON
-    types and a maxLength of the value as sent, so values outside them are refused here.
-    """
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            errors = {}
-            for name, field in self.fields.items():
-                if not field.read_only and name in data:
-                    message = _not_as_documented(field, data[name])
-                    if message:
-                        errors[name] = [message]
-            if errors:
-                raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
-
-
-def _not_as_documented(field, value):
-    if value is None:
-        return None  # DRF's own allow_null check answers
-    if isinstance(field, serializers.ListField):
-        if not isinstance(value, list):
-            return None  # DRF's own message
-        return next(filter(None, (_not_as_documented(field.child, item) for item in value)), None)
-    if isinstance(field, serializers.BooleanField):
-        return None if isinstance(value, bool) else "Must be true or false."
-    if isinstance(field, serializers.IntegerField):
-        return None if isinstance(value, int) and not isinstance(value, bool) else "Must be a whole number."
-    if isinstance(field, serializers.FloatField):
-        return None if isinstance(value, (int, float)) and not isinstance(value, bool) else "Must be a number."
-    if isinstance(field, (serializers.CharField, serializers.ChoiceField)):
-        if not isinstance(value, str):
-            return "Must be a string."
-        limit = getattr(field, "max_length", None)
-        if limit is not None and len(value) > limit:
-            return f"Ensure this field has no more than {limit} characters."
-    return None
-
-
 class RunSerializer(serializers.ModelSerializer):
     requested_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True, help_text="The user who started the run, if one did."
@@ -101,17 +58,7 @@ class RunSerializer(serializers.ModelSerializer):
         return self._absolute(reverse("run-events", kwargs={"run_id": run.pk}))
 
 
-# Checks a job's subject before a run starts: ``validator(subject) -> subject``, raising ValueError
-# with the message a client reads. A domain registers one next to its job, e.g. studios checks
-# that the studio exists, so this app validates subjects without importing the domain.
-_subject_validators = {}
-
-
-def register_subject_validator(job, validator):
-    _subject_validators[job] = validator
-
-
-class RunStartSerializer(StrictInputMixin, serializers.Serializer):
+class RunStartSerializer(serializers.Serializer):
     job = serializers.ChoiceField(choices=[], help_text="A registered job.")
     subject = serializers.CharField(
         max_length=Run._meta.get_field("subject").max_length,
@@ -122,14 +69,13 @@ class RunStartSerializer(StrictInputMixin, serializers.Serializer):
         super().__init__(*args, **kwargs)
         self.fields["job"].choices = job_names()
 
-    def validate(self, attrs):
-        validator = _subject_validators.get(attrs["job"])
-        if validator is not None:
-            try:
-                attrs["subject"] = validator(attrs["subject"])
-            except ValueError as exc:
-                raise serializers.ValidationError({"subject": [str(exc)]}) from None
-        return attrs
+    def to_internal_value(self, data):
+        # Taken as the schema says: DRF would turn a number into a string.
+        if isinstance(data, Mapping):
+            errors = {name: ["Must be a string."] for name in ("job", "subject") if not isinstance(data.get(name, ""), str)}
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
 
 
 # --- shapes that exist only in the schema ---

@@ -12,14 +12,29 @@ from .heartbeats import hold
 from .tasks import execute_run
 
 
+class SubjectRefused(Exception):
+    """A run of this job cannot start on this subject (the job's check_subject said why)."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
 def active_run(job, subject):
     return Run.objects.filter(job=job, subject=subject, status__in=ACTIVE_STATUSES).first()
 
 
 def start_run(job, subject, params=None, user=None):
-    """Start a run of `job` on `subject`, or join the one already active. Returns (run, created)."""
-    if get_job(job) is None:
+    """Start a run of `job` on `subject`, or join the one already active. Returns (run, created).
+
+    Raises SubjectRefused when the job's subject check refuses the subject, on every path alike.
+    """
+    registered = get_job(job)
+    if registered is None:
         raise LookupError(f"no job is registered as {job!r}")
+    problem = registered.check_subject(subject) if registered.check_subject else None
+    if problem:
+        raise SubjectRefused(*problem)
     # The partial unique index decides between simultaneous starts; the loser joins the winner.
     # A run may finish between the failed insert and the lookup, hence the retry.
     for _ in range(3):

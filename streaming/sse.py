@@ -12,6 +12,8 @@ requested point (the first event unless resuming), ends after the run's `complet
 import asyncio
 import json
 import re
+import threading
+from collections import Counter
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -23,9 +25,9 @@ from django_eventstream.views import Listener, stream
 from .events import envelope
 from .http import ApiError
 from .models import Run
-from .storage import RunEventStorage, channel_for_run, run_id_from_channel
+from .storage import RunEventStorage, channel_for_run, parse_seq, run_id_from_channel
 
-FRAME_ID = re.compile(r"^id: run-\d+:(\d+)$", re.MULTILINE)
+FRAME_ID = re.compile(r"^id: run-[0-9]+:([0-9]+)$", re.MULTILINE)
 FRAME_TYPE = re.compile(r"^event: (.*)$", re.MULTILINE)
 
 
@@ -35,14 +37,14 @@ def last_event_seq(request, run):
     if not raw:
         return 0
     try:
-        seq = parse_last_event_id(raw).get(channel_for_run(run.pk))
+        seq = parse_seq(parse_last_event_id(raw).get(channel_for_run(run.pk), ""))
     except ValueError:
         seq = None
-    if seq is None or not seq.isdigit():
+    if seq is None:
         raise ApiError(
             400, "invalid_last_event_id", f"Last-Event-ID must look like 'run-{run.pk}:<number>', not {raw[:80]!r}."
         )
-    return int(seq)
+    return seq
 
 
 def resumed_run(request, job, subject):
@@ -55,12 +57,12 @@ def resumed_run(request, job, subject):
         last_ids = parse_last_event_id(request.META.get("HTTP_LAST_EVENT_ID") or "")
     except ValueError:
         return None
-    for channel, seq in last_ids.items():
-        run_id = run_id_from_channel(channel)
-        if run_id is not None and seq.isdigit():
+    for channel, last_id in last_ids.items():
+        run_id, seq = run_id_from_channel(channel), parse_seq(last_id)
+        if run_id is not None and seq is not None:
             run = Run.objects.filter(pk=run_id, job=job, subject=subject).first()
             if run is not None:
-                return run, int(seq)
+                return run, seq
     return None
 
 
@@ -68,7 +70,65 @@ def close_frame(reason, message="Connection closed"):
     return sse_encode_event("close", json.dumps(envelope("close", {"message": message, "reason": reason})))
 
 
+class _OpenStreams:
+    """How many streams each user holds open in this process (STREAM_MAX_PER_USER bounds it)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._counts = Counter()
+
+    def check(self, user):
+        """ApiError 429 when the user already holds as many streams as allowed."""
+        with self._lock:
+            self._refuse_if_full(user)
+
+    def reserve(self, user):
+        """Count one more stream of the user; returns the function that gives it back (once)."""
+        with self._lock:
+            self._refuse_if_full(user)
+            self._counts[user.pk] += 1
+        given_back = threading.Event()
+
+        def release():
+            if given_back.is_set():
+                return
+            given_back.set()
+            with self._lock:
+                self._counts[user.pk] -= 1
+                if self._counts[user.pk] <= 0:
+                    del self._counts[user.pk]
+
+        return release
+
+    def _refuse_if_full(self, user):
+        limit = settings.STREAM_MAX_PER_USER
+        if self._counts[user.pk] >= limit:
+            raise ApiError(
+                429,
+                "too_many_streams",
+                f"You have {limit} streams open already (STREAM_MAX_PER_USER); close one and try again.",
+                headers={"Retry-After": "5"},
+            )
+
+
+open_streams = _OpenStreams()
+
+
+class RunStreamResponse(StreamingHttpResponse):
+    """A run's stream, which gives its user's stream slot back when the server closes it."""
+
+    def __init__(self, body, release):
+        super().__init__(body, content_type="text/event-stream")
+        self._release = release
+
+    def close(self):
+        self._release()
+        super().close()
+
+
 def run_stream_response(request, run, user, after_seq=0):
+    """The run's events as SSE from after `after_seq`; ApiError 429 past STREAM_MAX_PER_USER."""
+    release = open_streams.reserve(user)
     channel = channel_for_run(run.pk)
     if not run.is_active and after_seq >= RunEventStorage().get_current_id(channel):
         # Nothing will follow: say so instead of holding a connection open forever.
@@ -84,7 +144,7 @@ def run_stream_response(request, run, user, after_seq=0):
         listener.channels = event_request.channels
         frames = _exactly_once(stream(event_request, listener), channel, after_seq)
         body = _until_complete(frames, settings.STREAM_TIMEOUT)
-    response = StreamingHttpResponse(body, content_type="text/event-stream")
+    response = RunStreamResponse(body, release)
     add_default_headers(response, request=request)
     response["X-Run-Id"] = str(run.pk)
     return response

@@ -20,8 +20,15 @@ def run_id_from_channel(channel):
     """The run id a channel name stands for, or None for a channel that is not a run's."""
     if not channel.startswith(CHANNEL_PREFIX):
         return None
-    number = channel[len(CHANNEL_PREFIX) :]
-    return int(number) if number.isdigit() else None
+    return parse_seq(channel[len(CHANNEL_PREFIX) :])
+
+
+def parse_seq(text):
+    """A run id or event seq written in ASCII digits, or None.
+
+    str.isdigit() also takes '²' and '٣', and int() refuses strings of over 4300 digits.
+    """
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 class RunEventStorage(StorageBase):

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from streaming.admin import watch_url
 from streaming.models import Run
+from streaming.permissions import can_start_runs
 from streaming.services import active_run, start_run
 
 from .jobs import PROCESS_STUDIO
@@ -47,7 +48,7 @@ class StudioAdmin(admin.ModelAdmin):
         return redirect(watch_url(runs))
 
     def has_start_run_permission(self, request, obj=None):
-        return request.user.has_perm("streaming.add_run")
+        return can_start_runs(request.user)
 
     @method_decorator(require_POST)
     def process_view(self, request, object_id):
@@ -59,7 +60,7 @@ class StudioAdmin(admin.ModelAdmin):
         return redirect("admin:studios_studio_change", studio.pk)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        studio = Studio.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        studio = Studio.objects.filter(pk=object_id).first() if str(object_id).isascii() and str(object_id).isdigit() else None
         if studio is not None:
             extra_context = {
                 **(extra_context or {}),

@@ -6,22 +6,11 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.views import APIView
 
-from streaming.api import (
-    STREAM_DESCRIPTION,
-    STREAM_FORBIDDEN,
-    STREAM_HEADERS,
-    ModelPermission,
-    PublicIdCreateMixin,
-    PublicIdLookupMixin,
-    documents,
-    error_response,
-    stream_response,
-)
+from config.rest import ModelPermission, PublicIdCreateMixin, PublicIdLookupMixin
 from streaming.http import ApiError
-from streaming.serializers import register_subject_validator
+from streaming.schema import STREAM_DESCRIPTION, STREAM_FORBIDDEN, STREAM_HEADERS, STREAM_LIMITED, error_doc, stream_response
 
 from .filters import ArtistFilter, StudioFilter, WorkshopFilter
-from .jobs import PROCESS_STUDIO, subject_problem
 from .models import Artist, Studio, Workshop
 from .serializers import (
     ArtistCreateSerializer,
@@ -39,17 +28,6 @@ def workshop_queryset():
         .prefetch_related("sessions", "artists")
         .order_by(F("first_session_at").asc(nulls_last=True), "id")
     )
-
-
-def validate_process_studio_subject(subject):
-    """The subject of a process_studio run (POST /api/runs/): a studio that exists, or 'all'."""
-    problem = subject_problem(subject)
-    if problem:
-        raise ValueError(problem[1])
-    return subject
-
-
-register_subject_validator(PROCESS_STUDIO, validate_process_studio_subject)
 
 
 @extend_schema_view(
@@ -157,8 +135,9 @@ instead of starting another.
 """
 
 START_ERRORS = {
-    403: error_response(STREAM_FORBIDDEN),
-    404: error_response("`studio_not_found`, `no_active_studios` (for 'all')"),
+    403: error_doc(STREAM_FORBIDDEN),
+    429: error_doc(STREAM_LIMITED),
+    404: error_doc("`studio_not_found`, `no_active_studios` (for 'all')"),
 }
 
 LAST_EVENT_ID = OpenApiParameter(
@@ -173,7 +152,6 @@ def studio_id_parameter(description):
     return OpenApiParameter("studio_id", str, required=True, description=description)
 
 
-@documents("refresh-workshops")
 class RefreshWorkshopsSchema(APIView):
     """Never routed: the schema of studios.views.refresh_workshops."""
 
@@ -188,7 +166,7 @@ class RefreshWorkshopsSchema(APIView):
         ],
         responses={
             **stream_response("The run's events until its `complete`."),
-            400: error_response("`missing_studio_id`, `invalid_studio_id` (not a string, or too long)"),
+            400: error_doc("`missing_studio_id`, `invalid_studio_id` (not a string, or too long)"),
             **START_ERRORS,
         },
         tags=["streaming"],
@@ -204,7 +182,7 @@ class RefreshWorkshopsSchema(APIView):
         parameters=[LAST_EVENT_ID, *STREAM_HEADERS],
         responses={
             **stream_response("The run's events until its `complete`."),
-            400: error_response("`missing_studio_id`, `invalid_studio_id`, `invalid_json`"),
+            400: error_doc("`missing_studio_id`, `invalid_studio_id`, `invalid_json`"),
             **START_ERRORS,
         },
         tags=["streaming"],
@@ -213,7 +191,6 @@ class RefreshWorkshopsSchema(APIView):
         raise NotImplementedError  # pragma: no cover
 
 
-@documents("process-studio")
 class ProcessStudioSchema(APIView):
     """Never routed: the schema of studios.views.process_studio."""
 
@@ -224,9 +201,10 @@ class ProcessStudioSchema(APIView):
         parameters=[studio_id_parameter("A studio_id ('all' is refused here)."), LAST_EVENT_ID, *STREAM_HEADERS],
         responses={
             **stream_response("The run's events until its `complete`."),
-            400: error_response("`missing_studio_id`, `invalid_studio_id` (not a string, too long, or 'all')"),
-            403: error_response(STREAM_FORBIDDEN),
-            404: error_response("`studio_not_found`"),
+            400: error_doc("`missing_studio_id`, `invalid_studio_id` (not a string, too long, or 'all')"),
+            403: error_doc(STREAM_FORBIDDEN),
+            429: error_doc(STREAM_LIMITED),
+            404: error_doc("`studio_not_found`"),
         },
         tags=["streaming"],
     )

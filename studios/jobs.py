@@ -34,7 +34,6 @@ def subject_problem(subject):
     return None
 
 
-@register_job(PROCESS_STUDIO, result_links=workshop_links)
 def process_studio_job(run, reporter):
     if run.subject != ALL_STUDIOS:
         return process_studio(Studio.objects.get(studio_id=run.subject), reporter, run=run)
@@ -77,3 +76,6 @@ class StudioShareReporter:
 
     def should_stop(self):
         return self.reporter.should_stop()
+
+
+register_job(PROCESS_STUDIO, process_studio_job, check_subject=subject_problem, result_links=workshop_links)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from streaming.serializers import StrictInputMixin
+from config.rest import StrictInputMixin
 
 from .models import Artist, Session, Studio, Workshop, validate_not_reserved
 

@@ -5,21 +5,24 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from streaming.channels import can_start_runs, can_view_runs
-from streaming.http import ApiError, api_endpoint, authenticate, json_body, require
-from streaming.services import start_run
-from streaming.sse import resumed_run, run_stream_response
+from streaming.http import ApiError, api_endpoint, authenticate, is_text, json_body, require
+from streaming.permissions import can_start_runs
+from streaming.schema import documented_by
+from streaming.services import SubjectRefused, start_run
+from streaming.sse import open_streams, resumed_run, run_stream_response
 
-from .jobs import ALL_STUDIOS, PROCESS_STUDIO, subject_problem
+from .api import ProcessStudioSchema, RefreshWorkshopsSchema
+from .jobs import ALL_STUDIOS, PROCESS_STUDIO
 from .models import Studio
 
 STUDIO_ID_MAX_LENGTH = Studio._meta.get_field("studio_id").max_length
 
 
+@documented_by(RefreshWorkshopsSchema)
 @api_endpoint(methods=["GET", "POST"])
 def refresh_workshops(request):
     """POST {"studio_id": …} or GET ?studio_id=…; "all" processes every active studio."""
-    user = authenticate(request)
+    user = _may_start(request)
     if request.method == "POST":
         studio_id = json_body(request).get("studio_id")
     else:
@@ -27,35 +30,43 @@ def refresh_workshops(request):
     return _start_and_stream(request, user, studio_id, allow_all=True)
 
 
+@documented_by(ProcessStudioSchema)
 @api_endpoint(methods=["GET"])
 def process_studio(request):
-    user = authenticate(request)
+    user = _may_start(request)
     return _start_and_stream(request, user, request.GET.get("studio_id"), allow_all=False)
 
 
+def _may_start(request):
+    # Who asks is settled before the body is read: a caller without permission costs no parsing.
+    user = authenticate(request)
+    require(can_start_runs(user), "You may not start runs.")
+    open_streams.check(user)  # before a run starts that the user could not watch
+    return user
+
+
 def _start_and_stream(request, user, studio_id, allow_all):
-    require(can_start_runs(user) and can_view_runs(user), "You may not start runs.")
     subject = _validated_subject(studio_id, allow_all)
     resumed = resumed_run(request, PROCESS_STUDIO, subject)
     if resumed:
         run, after_seq = resumed
         return run_stream_response(request, run, user, after_seq=after_seq)
-    run, _created = start_run(PROCESS_STUDIO, subject, user=user)
+    try:
+        run, _created = start_run(PROCESS_STUDIO, subject, user=user)
+    except SubjectRefused as refused:
+        raise ApiError(404, refused.code, refused.message) from None
     return run_stream_response(request, run, user)
 
 
 def _validated_subject(studio_id, allow_all):
     if studio_id is None or studio_id == "":
         raise ApiError(400, "missing_studio_id", "Give the studio to process as studio_id.")
-    if not isinstance(studio_id, str):
-        raise ApiError(400, "invalid_studio_id", "studio_id must be a string.")
+    if not is_text(studio_id):
+        raise ApiError(400, "invalid_studio_id", "studio_id must be a string of valid Unicode text.")
     if len(studio_id) > STUDIO_ID_MAX_LENGTH:
         raise ApiError(400, "invalid_studio_id", f"studio_id may be at most {STUDIO_ID_MAX_LENGTH} characters.")
     if studio_id == ALL_STUDIOS and not allow_all:
         raise ApiError(400, "invalid_studio_id", "This endpoint processes one studio; use refresh-workshops for 'all'.")
-    problem = subject_problem(studio_id)
-    if problem:
-        raise ApiError(404, *problem)
     return studio_id
 
 

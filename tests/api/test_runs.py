@@ -69,10 +69,10 @@ def wait_job(runs_end):
             time.sleep(0.02)
         return {"waited": True}
 
-    jobs.register_job(WAIT_JOB)(job)
+    jobs.register_job(WAIT_JOB, job)
     yield started
     end_active_runs()  # before the job goes, or a run still queued would find no job
-    jobs._jobs.pop(WAIT_JOB, None)
+    jobs.unregister_job(WAIT_JOB)
 
 
 def start(api, job=WAIT_JOB, subject="one"):

@@ -1,0 +1,59 @@
+"""What the OpenAPI schema says of run streams and of the JSON errors before them.
+
+The stream endpoints are plain Django views, which drf-spectacular cannot see: each names, with
+``documented_by``, a never-routed DRF view whose schema describes it, and the project's schema
+hook adds that description at the plain view's route.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+from .serializers import RUN_EVENT, ErrorSerializer
+
+STREAM_DESCRIPTION = """\
+A `200 text/event-stream` response with `Cache-Control: no-cache`, `X-Accel-Buffering: no` and
+`X-Run-Id`. Each frame is
+
+```
+id: run-<run id>:<seq>
+event: <type>
+data: <one RunEvent envelope, JSON>
+```
+
+The `data` of every frame is one `RunEvent` envelope (the schema below): `logs`, `progress_bar`,
+`complete` (always the run's last event; the server then ends the response), `error` (the run itself
+failed; a `complete` with status `failed` follows) or `close` (the stream's time limit ended it while
+the run goes on; reconnect with the last id). django-eventstream's own frames (`stream-open`,
+`keep-alive`, `stream-reset`) may appear between them: ignore types you do not know.
+"""
+
+STREAM_FORBIDDEN = (
+    "`permission_denied` (the user lacks the permission), "
+    "`cross_site_refused` (a session request from another site), `csrf_failed` (a session POST without the CSRF token)"
+)
+
+STREAM_LIMITED = "`too_many_streams`: the user holds STREAM_MAX_PER_USER streams open already; `Retry-After` says when to try again"
+
+STREAM_HEADERS = [
+    OpenApiParameter("X-Run-Id", int, OpenApiParameter.HEADER, response=[200], description="The run streamed."),
+    OpenApiParameter("Cache-Control", str, OpenApiParameter.HEADER, response=[200], description="`no-cache`"),
+    OpenApiParameter("X-Accel-Buffering", str, OpenApiParameter.HEADER, response=[200], description="`no`"),
+]
+
+
+def stream_response(description):
+    return {(200, "text/event-stream"): OpenApiResponse(RUN_EVENT, description=description)}
+
+
+def error_doc(codes):
+    """An OpenAPI response: the JSON error, described by the codes it may carry."""
+    return OpenApiResponse(ErrorSerializer, description=f"Error codes: {codes}.")
+
+
+def documented_by(schema_view):
+    """Decorate a plain view: `schema_view` (an APIView that is never routed) describes it."""
+
+    def decorator(view):
+        view.schema_view = schema_view
+        return view
+
+    return decorator
