@@ -1,6 +1,7 @@
 """Publishing a run's events in the envelope every client reads (DESIGN §7)."""
 
 from datetime import timezone as dt_timezone
+from typing import Any
 
 from django.utils import timezone
 from django_eventstream import send_event
@@ -10,7 +11,7 @@ from .storage import channel_for_run
 LOG_LEVELS = ("info", "success", "warning", "error")
 
 
-def envelope(event_type, data):
+def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     now = timezone.now().astimezone(dt_timezone.utc)
     return {
         "type": event_type,
@@ -19,17 +20,17 @@ def envelope(event_type, data):
     }
 
 
-def publish(run_id, event_type, data):
+def publish(run_id: int, event_type: str, data: dict[str, Any]) -> None:
     """Store the event in the run's log and deliver it to every listener of the run."""
     send_event(channel_for_run(run_id), event_type, envelope(event_type, data))
 
 
-def publish_log(run_id, level, message):
+def publish_log(run_id: int, level: str, message: str) -> None:
     if level not in LOG_LEVELS:
         raise ValueError(f"unknown log level {level!r}")
     publish(run_id, "logs", {"message": message, "level": level})
 
 
-def progress_data(current, total, message):
+def progress_data(current: int, total: int, message: str) -> dict[str, Any]:
     percentage = round(100.0 * current / total, 1) if total else 0.0
     return {"percentage": percentage, "current": current, "total": total, "message": message}

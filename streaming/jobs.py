@@ -46,6 +46,6 @@ def job_names() -> list[str]:
     return sorted(_jobs)
 
 
-def result_links(run) -> list[tuple[str, str]]:
+def result_links(run: Any) -> list[tuple[str, str]]:
     job = _jobs.get(run.job)
     return list(job.result_links(run)) if job and job.result_links else []

@@ -5,9 +5,15 @@ The stream endpoints are plain Django views, which drf-spectacular cannot see: e
 hook adds that description at the plain view's route.
 """
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework.views import APIView
 
 from .serializers import RUN_EVENT, ErrorSerializer
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 STREAM_DESCRIPTION = """\
 A `200 text/event-stream` response with `Cache-Control: no-cache`, `X-Accel-Buffering: no` and
@@ -40,20 +46,20 @@ STREAM_HEADERS = [
 ]
 
 
-def stream_response(description):
+def stream_response(description: str) -> dict[tuple[int, str], OpenApiResponse]:
     return {(200, "text/event-stream"): OpenApiResponse(RUN_EVENT, description=description)}
 
 
-def error_doc(codes):
+def error_doc(codes: str) -> OpenApiResponse:
     """An OpenAPI response: the JSON error, described by the codes it may carry."""
     return OpenApiResponse(ErrorSerializer, description=f"Error codes: {codes}.")
 
 
-def documented_by(schema_view):
+def documented_by(schema_view: type[APIView]) -> Callable[[View], View]:
     """Decorate a plain view: `schema_view` (an APIView that is never routed) describes it."""
 
-    def decorator(view):
-        view.schema_view = schema_view
+    def decorator(view: View) -> View:
+        view.schema_view = schema_view  # type: ignore[attr-defined]
         return view
 
     return decorator

@@ -1,5 +1,7 @@
 """Starting, joining and cancelling runs."""
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -15,16 +17,16 @@ from .tasks import execute_run
 class SubjectRefused(Exception):
     """A run of this job cannot start on this subject (the job's check_subject said why)."""
 
-    def __init__(self, code, message):
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message
 
 
-def active_run(job, subject):
+def active_run(job: str, subject: str) -> Run | None:
     return Run.objects.filter(job=job, subject=subject, status__in=ACTIVE_STATUSES).first()
 
 
-def start_run(job, subject, params=None, user=None):
+def start_run(job: str, subject: str, params: dict[str, Any] | None = None, user: Any = None) -> tuple[Run, bool]:
     """Start a run of `job` on `subject`, or join the one already active. Returns (run, created).
 
     Raises SubjectRefused when the job's subject check refuses the subject, on every path alike.
@@ -63,7 +65,7 @@ def start_run(job, subject, params=None, user=None):
     raise RuntimeError(f"could not start or join a run of {job} on {subject}")
 
 
-def request_cancel(run):
+def request_cancel(run: Run) -> bool:
     """Ask a run to stop; a queued run ends at once, a running one between two steps."""
     if not run.is_active:
         return False

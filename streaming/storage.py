@@ -12,18 +12,18 @@ from .models import RunEvent
 CHANNEL_PREFIX = "run-"
 
 
-def channel_for_run(run_id):
+def channel_for_run(run_id: int) -> str:
     return f"{CHANNEL_PREFIX}{run_id}"
 
 
-def run_id_from_channel(channel):
+def run_id_from_channel(channel: str) -> int | None:
     """The run id a channel name stands for, or None for a channel that is not a run's."""
     if not channel.startswith(CHANNEL_PREFIX):
         return None
     return parse_seq(channel[len(CHANNEL_PREFIX) :])
 
 
-def parse_seq(text):
+def parse_seq(text: str) -> int | None:
     """A run id or event seq written in ASCII digits, or None.
 
     str.isdigit() also takes '²' and '٣', and int() refuses strings of over 4300 digits.
@@ -36,7 +36,7 @@ class RunEventStorage(StorageBase):
     # the unique (run, seq) constraint turns the loser into a retry.
     APPEND_ATTEMPTS = 5
 
-    def append_event(self, channel, event_type, data):
+    def append_event(self, channel: str, event_type: str, data: str) -> Event:
         run_id = run_id_from_channel(channel)
         envelope = json.loads(data)
         for attempt in range(self.APPEND_ATTEMPTS):
@@ -49,10 +49,10 @@ class RunEventStorage(StorageBase):
                 if attempt == self.APPEND_ATTEMPTS - 1:
                     raise
 
-    def get_events(self, channel, last_id, limit=100):
+    def get_events(self, channel: str, last_id: int, limit: int = 100) -> list[Event]:
         rows = RunEvent.objects.filter(run_id=run_id_from_channel(channel), seq__gt=last_id).order_by("seq")[:limit]
         return [Event(channel, row.type, json.dumps(row.data), id=row.seq) for row in rows]
 
-    def get_current_id(self, channel):
+    def get_current_id(self, channel: str) -> int:
         latest = RunEvent.objects.filter(run_id=run_id_from_channel(channel)).aggregate(latest=Max("seq"))["latest"]
         return latest or 0

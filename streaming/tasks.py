@@ -6,5 +6,5 @@ from .execution import execute
 
 
 @task()
-def execute_run(run_id):
+def execute_run(run_id: int) -> None:
     execute(run_id)

@@ -1,13 +1,16 @@
+from typing import Any
+
 from django import template
 from django.urls import reverse
 
 from ..jobs import result_links
+from ..models import Run
 
 register = template.Library()
 
 
 @register.inclusion_tag("streaming/run_panel.html")
-def run_panel(run=None):
+def run_panel(run: Run | None = None) -> dict[str, Any]:
     """The live panel of one run: its whole log replayed from the first event, then followed live.
 
     Without a run, an empty panel that a page's own script feeds (the streaming test client).
@@ -23,5 +26,5 @@ def run_panel(run=None):
 
 
 @register.inclusion_tag("streaming/run_panel_assets.html")
-def run_panel_assets():
+def run_panel_assets() -> dict[str, Any]:
     return {}
