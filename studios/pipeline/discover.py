@@ -8,15 +8,12 @@ import lxml.etree
 import lxml.html
 from django.conf import settings
 
-from .fetch import FetchError, Page, PageFetcher
-from .reporting import Reporter, StopRequested
+from .errors import DiscoveryError, FetchError, StopRequested
+from .fetch import Page, PageFetcher
+from .reporting import Reporter
 
 # The catalogue stores source URLs in a 1000-character column; longer links cannot be saved.
 MAX_URL_LENGTH = 1000
-
-
-class DiscoveryError(Exception):
-    """Discovery cannot start (dead start page, invalid pattern); the run fails and changes nothing."""
 
 
 def normalise_url(url: str, base: str = "") -> str | None:

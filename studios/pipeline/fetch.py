@@ -12,6 +12,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from django.conf import settings
 
+from .errors import FetchError, NotHTML, TransientFetchError
+
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 USER_AGENT = "Mozilla/5.0 (compatible; studio-workshops/1.0)"
@@ -32,18 +34,6 @@ class Page:
     # Set by the rendering fetcher: the HTML is the DOM after scripts ran; a full-page PNG when asked.
     rendered: bool = False
     screenshot: bytes | None = field(default=None, repr=False)
-
-
-class FetchError(Exception):
-    """A page could not be read; str() is a short reason fit for a log line."""
-
-
-class NotHTML(FetchError):
-    """The page is something other than HTML (a PDF, an image); callers log it as a warning."""
-
-
-class _Transient(FetchError):
-    """A failure worth retrying: 5xx, 429, timeouts and broken connections."""
 
 
 class PageFetcher(Protocol):
@@ -100,7 +90,7 @@ def target_refusal(url: str, allow_private: bool | None = None) -> str | None:
     return None
 
 
-def _check_target(url: str) -> None:
+def check_target(url: str) -> None:
     reason = target_refusal(url)
     if reason:
         raise FetchError(reason)
@@ -142,7 +132,7 @@ class Fetcher:
         visited = {url}
         current = url
         for _hop in range(max_redirects + 1):
-            _check_target(current)
+            check_target(current)
             result = self._get_with_retries(current)
             if isinstance(result, Page):
                 return replace(result, url=url)
@@ -159,7 +149,7 @@ class Fetcher:
         while True:
             try:
                 return self._get_once(url)
-            except _Transient:
+            except TransientFetchError:
                 if attempt >= retries:
                     raise
                 time.sleep(backoff * 2**attempt)
@@ -178,7 +168,7 @@ class Fetcher:
                         raise FetchError(f"HTTP {status} without a Location header")
                     return urljoin(url, location.strip())
                 if status == 429 or status >= 500:
-                    raise _Transient(f"HTTP {status}")
+                    raise TransientFetchError(f"HTTP {status}")
                 if not 200 <= status < 300:
                     raise FetchError(f"HTTP {status}")
                 content_type_header = response.headers.get("content-type", "")
@@ -188,9 +178,9 @@ class Fetcher:
                     raise NotHTML(f"not HTML ({mime})")
                 body = self._read_capped(response, max_bytes)
         except httpx.TimeoutException:
-            raise _Transient(f"timed out after {timeout:g}s") from None
+            raise TransientFetchError(f"timed out after {timeout:g}s") from None
         except httpx.TransportError as exc:
-            raise _Transient(f"connection failed ({exc or type(exc).__name__})") from None
+            raise TransientFetchError(f"connection failed ({exc or type(exc).__name__})") from None
         except httpx.HTTPError as exc:  # e.g. a body that does not decompress
             raise FetchError(f"unreadable response ({exc or type(exc).__name__})") from None
         except httpx.InvalidURL:

@@ -30,6 +30,7 @@ from django.conf import settings
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from .discover import parse_html
+from .errors import LLMError
 from .fetch import Page
 from .match import ArtistMatcher, normalise_handle, split_artists
 
@@ -127,10 +128,6 @@ _BLOCK_TAGS = (
     "pre", "figure", "figcaption", "form", "address",
 )
 _HIDDEN_TAGS = ("script", "style", "noscript", "template", "svg", "head", "iframe", "object", "canvas")
-
-
-class LLMError(Exception):
-    """The LLM gave no usable answer for a page; str() is a short reason fit for a log line."""
 
 
 # --- configuration -----------------------------------------------------------------------------------

@@ -11,12 +11,13 @@ from django.utils import timezone
 
 from studios.models import Artist, ProcessedLink
 
-from .discover import DiscoveryError, discover_links
+from .discover import discover_links
+from .errors import FetchError, LLMError, LLMNotConfigured, NotHTML, StopRequested
 from .extract import ExtractedEvent, ExtractionContext, extract_events
-from .fetch import Fetcher, FetchError, NotHTML, PageFetcher
-from .llm import KnownArtist, LLMConfig, LLMError, LLMExtractor
+from .fetch import Fetcher, PageFetcher
+from .llm import KnownArtist, LLMConfig, LLMExtractor
 from .match import ArtistMatcher
-from .reporting import Reporter, StopRequested
+from .reporting import Reporter
 from .save import WorkshopData, save_workshops
 from .validate import is_past, normalise_sessions, studio_zone
 
@@ -67,10 +68,6 @@ def _done_before(run, links: list[str]) -> dict[str, LinkResult]:
         return {}
     stored = ProcessedLink.objects.filter(run=run, url__in=links)
     return {row.url: LinkResult.from_json(row.result) for row in stored}
-
-
-class LLMNotConfigured(DiscoveryError):
-    """The studio's extraction is 'llm' but no LLM is configured; the run fails and changes nothing."""
 
 
 def _plural(count: int, word: str) -> str:
@@ -224,9 +221,9 @@ def extraction_context(studio, reporter: Reporter) -> ExtractionContext:
 def process_studio(studio, reporter: Reporter, run=None) -> dict:
     """Refresh one studio's workshops from its website; returns the run's summary.
 
-    Raises DiscoveryError when the site cannot be crawled, Chromium cannot start (RenderingUnavailable)
-    or the studio needs an LLM that is not configured (LLMNotConfigured), and StopRequested when a
-    cancel arrives; in all these cases nothing is saved.
+    Raises StudioCannotBeProcessed when the site cannot be crawled (DiscoveryError), Chromium cannot
+    start (RenderingUnavailable) or the studio needs an LLM that is not configured (LLMNotConfigured),
+    and StopRequested when a cancel arrives; in all these cases nothing is saved.
     """
     summary = {
         "studio_id": studio.studio_id,

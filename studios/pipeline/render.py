@@ -27,9 +27,8 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
-from .discover import DiscoveryError
-from .fetch import HTML_TYPES, REDIRECT_STATUSES, USER_AGENT, FetchError, NotHTML, Page, _check_target, _Transient
-from .fetch import target_refusal
+from .errors import FetchError, NotHTML, RenderingUnavailable, TransientFetchError
+from .fetch import HTML_TYPES, REDIRECT_STATUSES, USER_AGENT, Page, check_target, target_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +44,6 @@ VIEWPORT = {"width": 1280, "height": 900}
 SCREENSHOT_MAX_HEIGHT = 8000
 LAUNCH_TIMEOUT = 30.0
 CLOSE_TIMEOUT = 15.0
-
-
-class RenderingUnavailable(DiscoveryError):
-    """Chromium (or Playwright) cannot be started; the studio's run fails with this message."""
 
 
 def _first_line(exc: BaseException) -> str:
@@ -92,13 +87,18 @@ class RenderingFetcher:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="chromium-renderer", daemon=True)
         self._thread.start()
+        started = False
         try:
             self._call(self._start(executable), LAUNCH_TIMEOUT + 5)
-        except BaseException as exc:
-            self.close()
-            if isinstance(exc, RenderingUnavailable):
-                raise
+            started = True
+        except RenderingUnavailable:
+            raise
+        except Exception as exc:
             raise RenderingUnavailable(f"Chromium at {executable} did not start: {_first_line(exc)}") from None
+        finally:
+            # Whatever stopped the launch (Ctrl-C included), no half-started browser is left behind.
+            if not started:
+                self.close()
 
     # --- the calling threads' side ----------------------------------------------------------------
 
@@ -109,12 +109,12 @@ class RenderingFetcher:
         self.close()
 
     def get(self, url: str) -> Page:
-        _check_target(url)
+        check_target(url)
         attempt = 0
         while True:
             try:
                 return self._call(self._render(url), self.timeout * 3 + 10)
-            except _Transient:
+            except TransientFetchError:
                 if attempt >= self.retries:
                     raise
                 time.sleep(self.backoff * 2**attempt)
@@ -143,7 +143,7 @@ class RenderingFetcher:
             return future.result(timeout)
         except TimeoutError:
             future.cancel()
-            raise _Transient(f"rendering did not finish within {timeout:g}s") from None
+            raise TransientFetchError(f"rendering did not finish within {timeout:g}s") from None
 
     # --- the event loop's side (no ORM here) ------------------------------------------------------
 
@@ -263,7 +263,7 @@ class RenderingFetcher:
                 response = await self._navigate(page, url, deadline, PlaywrightError, PlaywrightTimeoutError)
                 status = response.status if response is not None else 200
                 if status == 429 or status >= 500:
-                    raise _Transient(f"HTTP {status}")
+                    raise TransientFetchError(f"HTTP {status}")
                 if not 200 <= status < 300:
                     raise FetchError(f"HTTP {status}")
                 mime = ((response.headers.get("content-type") if response else "") or "").split(";")[0].strip().lower()
@@ -287,7 +287,7 @@ class RenderingFetcher:
                     rendered=True,
                     screenshot=screenshot,
                 )
-            except _Transient:
+            except TransientFetchError:
                 raise  # a timeout or a broken connection may leave the tab mid-navigation: not reused
             except FetchError:
                 reusable = True  # the page answered (an HTTP error, not HTML, too big): the tab is fine
@@ -311,7 +311,7 @@ class RenderingFetcher:
             try:
                 return await page.goto(current, wait_until="domcontentloaded", timeout=_ms(deadline - loop.time()))
             except PlaywrightTimeoutError:
-                raise _Transient(f"timed out after {self.timeout:g}s") from None
+                raise TransientFetchError(f"timed out after {self.timeout:g}s") from None
             except PlaywrightError as exc:
                 verdict = self._verdicts.pop(page, None)
                 if isinstance(verdict, FetchError):
@@ -335,9 +335,9 @@ class RenderingFetcher:
             return NotHTML("not HTML (the browser would download it)")
         if "net::ERR_" in message:
             code = message[message.index("net::ERR_") :].split()[0]
-            return _Transient(f"connection failed ({code})")
+            return TransientFetchError(f"connection failed ({code})")
         if "interrupted by another navigation" in message:
-            return _Transient("the page navigated away while loading")
+            return TransientFetchError("the page navigated away while loading")
         return FetchError(f"rendering failed: {message}")
 
     @staticmethod

@@ -11,7 +11,3 @@ class Reporter(Protocol):
 
     def should_stop(self) -> bool:
         """True once a cancel was requested; checked between links."""
-
-
-class StopRequested(Exception):
-    """Raised by the pipeline when the reporter asks it to stop."""

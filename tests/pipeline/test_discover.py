@@ -1,8 +1,8 @@
 import pytest
 
-from studios.pipeline.discover import DiscoveryError, discover_links, normalise_url
+from studios.pipeline.discover import discover_links, normalise_url
+from studios.pipeline.errors import DiscoveryError, StopRequested
 from studios.pipeline.fetch import Fetcher
-from studios.pipeline.reporting import StopRequested
 
 from .support import FakeReporter, Response
 

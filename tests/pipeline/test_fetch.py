@@ -5,7 +5,8 @@ import threading
 import pytest
 
 from studios.pipeline import fetch
-from studios.pipeline.fetch import Fetcher, FetchError, NotHTML
+from studios.pipeline.errors import FetchError, NotHTML
+from studios.pipeline.fetch import Fetcher
 
 from .support import Response
 

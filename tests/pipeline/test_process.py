@@ -5,9 +5,8 @@ import pytest
 from streaming.models import Run
 from studios.models import Artist, Studio, Workshop
 from studios.pipeline import extract
-from studios.pipeline.discover import DiscoveryError
+from studios.pipeline.errors import DiscoveryError, StopRequested
 from studios.pipeline.process import process_studio
-from studios.pipeline.reporting import StopRequested
 
 from .support import FakeReporter, Response, fixture_html
 

@@ -11,10 +11,10 @@ from studios.jobs import process_all_studios
 from studios.models import Artist, Studio, Workshop
 from studios.pipeline import fetch, process
 from studios.pipeline.discover import discover_links
-from studios.pipeline.fetch import Fetcher, FetchError, NotHTML
+from studios.pipeline.errors import FetchError, NotHTML, RenderingUnavailable, StopRequested
+from studios.pipeline.fetch import Fetcher
 from studios.pipeline.process import process_studio
-from studios.pipeline.render import RenderingFetcher, RenderingUnavailable
-from studios.pipeline.reporting import StopRequested
+from studios.pipeline.render import RenderingFetcher
 from tests.live.expected import assert_catalogue_matches_demo
 
 from .support import FakeReporter, Response, real_chromium, serve_demo_site
