@@ -15,7 +15,7 @@ from .discover import discover_links
 from .errors import FetchError, LLMError, LLMNotConfigured, NotHTML, StopRequested
 from .extract import ExtractedEvent, ExtractionContext, extract_events
 from .fetch import Fetcher, PageFetcher
-from .llm import KnownArtist, LLMConfig, LLMExtractor
+from .llm.client import KnownArtist, LLMConfig, LLMExtractor
 from .match import ArtistMatcher
 from .reporting import Reporter
 from .save import WorkshopData, save_workshops
