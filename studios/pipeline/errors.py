@@ -48,5 +48,13 @@ class LLMError(LinkFailed):
     """The LLM gave no usable answer for a page."""
 
 
+class TransientLLMError(LLMError):
+    """A failure worth retrying (429, 5xx, a timeout), with the pause the server asked for, if any."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
 class StopRequested(PipelineError):
     """A cancel arrived: the pipeline stops, aborting the fetches in flight, and saves nothing."""

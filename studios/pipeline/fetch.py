@@ -4,7 +4,6 @@ import codecs
 import ipaddress
 import re
 import socket
-import time
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
@@ -13,6 +12,7 @@ import httpx
 from django.conf import settings
 
 from .errors import FetchError, NotHTML, TransientFetchError
+from .retry import call_with_retries
 
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
@@ -133,7 +133,12 @@ class Fetcher:
         current = url
         for _hop in range(max_redirects + 1):
             check_target(current)
-            result = self._get_with_retries(current)
+            result = call_with_retries(
+                lambda: self._get_once(current),
+                retry_on=TransientFetchError,
+                retries=settings.FETCH_RETRIES,
+                backoff=settings.FETCH_RETRY_BACKOFF,
+            )
             if isinstance(result, Page):
                 return replace(result, url=url)
             if result in visited:
@@ -141,19 +146,6 @@ class Fetcher:
             visited.add(result)
             current = result
         raise FetchError("too many redirects")
-
-    def _get_with_retries(self, url: str) -> Page | str:
-        retries = settings.FETCH_RETRIES
-        backoff = settings.FETCH_RETRY_BACKOFF
-        attempt = 0
-        while True:
-            try:
-                return self._get_once(url)
-            except TransientFetchError:
-                if attempt >= retries:
-                    raise
-                time.sleep(backoff * 2**attempt)
-                attempt += 1
 
     def _get_once(self, url: str) -> Page | str:
         """One request: a Page, or the absolute URL a redirect points to."""

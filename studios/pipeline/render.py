@@ -22,13 +22,13 @@ import asyncio
 import logging
 import shutil
 import threading
-import time
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
 from .errors import FetchError, NotHTML, RenderingUnavailable, TransientFetchError
 from .fetch import HTML_TYPES, REDIRECT_STATUSES, USER_AGENT, Page, check_target, target_refusal
+from .retry import call_with_retries
 
 logger = logging.getLogger(__name__)
 
@@ -110,15 +110,12 @@ class RenderingFetcher:
 
     def get(self, url: str) -> Page:
         check_target(url)
-        attempt = 0
-        while True:
-            try:
-                return self._call(self._render(url), self.timeout * 3 + 10)
-            except TransientFetchError:
-                if attempt >= self.retries:
-                    raise
-                time.sleep(self.backoff * 2**attempt)
-                attempt += 1
+        return call_with_retries(
+            lambda: self._call(self._render(url), self.timeout * 3 + 10),
+            retry_on=TransientFetchError,
+            retries=self.retries,
+            backoff=self.backoff,
+        )
 
     def close(self) -> None:
         if self._closed:

@@ -9,14 +9,14 @@ only. Runs in the pipeline's worker threads: no ORM here, everything it needs co
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from ..errors import LLMError
+from ..errors import LLMError, TransientLLMError
 from ..fetch import Page
+from ..retry import call_with_retries
 from .mapping import to_events
 from .prompt import build_messages
 from .schema import RESPONSE_FORMAT, parse_answer
@@ -153,40 +153,43 @@ class LLMExtractor:
         return to_events(answer, page, context.artists)
 
     def _complete(self, messages: list[dict], url: str, context):
+        config = self.config
+        try:
+            return call_with_retries(
+                lambda: self._complete_once(messages),
+                retry_on=TransientLLMError,
+                retries=config.max_retries,
+                backoff=config.backoff,
+                server_delay=lambda exc: exc.retry_after,
+                max_server_delay=MAX_RETRY_AFTER,
+                before_retry=lambda exc, delay: context.note(url, "info", f"LLM {exc}; retrying in {delay:.2g}s"),
+            )
+        except TransientLLMError as exc:
+            if exc.retry_after is not None and exc.retry_after > MAX_RETRY_AFTER:
+                raise LLMError(f"{exc}, and the server asks to wait {exc.retry_after:g}s") from None
+            attempts = config.max_retries + 1
+            raise LLMError(f"{exc}, gave up after {attempts} attempt{'s' if attempts > 1 else ''}") from None
+
+    def _complete_once(self, messages: list[dict]):
         openai, config = self._openai, self.config
-        attempt = 0
-        while True:
-            retry_after = None
-            try:
-                completion = self._client.chat.completions.create(
-                    model=config.model, messages=messages, response_format=RESPONSE_FORMAT
-                )
-                self.usage.add(getattr(completion, "usage", None))
-                return completion
-            except openai.APITimeoutError:
-                reason = f"timed out after {config.timeout:g}s"
-            except openai.APIConnectionError as exc:
-                reason = f"connection failed ({exc.__cause__ or exc})"
-            except openai.APIStatusError as exc:
-                status = exc.status_code
-                if status != 429 and status < 500:
-                    reason = f"the LLM answered HTTP {status}: {self._error_message(exc)}"
-                    if status in (401, 403, 404):
-                        self._broken = reason
-                    raise LLMError(reason) from None
-                reason = f"HTTP {status}"
-                retry_after = _retry_after(exc.response)
-            if attempt >= config.max_retries:
-                attempts = attempt + 1
-                raise LLMError(f"{reason}, gave up after {attempts} attempt{'s' if attempts > 1 else ''}")
-            delay = config.backoff * 2**attempt
-            if retry_after is not None:
-                if retry_after > MAX_RETRY_AFTER:
-                    raise LLMError(f"{reason}, and the server asks to wait {retry_after:g}s")
-                delay = retry_after
-            context.note(url, "info", f"LLM {reason}; retrying in {delay:.2g}s")
-            time.sleep(delay)
-            attempt += 1
+        try:
+            completion = self._client.chat.completions.create(
+                model=config.model, messages=messages, response_format=RESPONSE_FORMAT
+            )
+        except openai.APITimeoutError:
+            raise TransientLLMError(f"timed out after {config.timeout:g}s") from None
+        except openai.APIConnectionError as exc:
+            raise TransientLLMError(f"connection failed ({exc.__cause__ or exc})") from None
+        except openai.APIStatusError as exc:
+            status = exc.status_code
+            if status == 429 or status >= 500:
+                raise TransientLLMError(f"HTTP {status}", _retry_after(exc.response)) from None
+            reason = f"the LLM answered HTTP {status}: {self._error_message(exc)}"
+            if status in (401, 403, 404):
+                self._broken = reason
+            raise LLMError(reason) from None
+        self.usage.add(getattr(completion, "usage", None))
+        return completion
 
     @staticmethod
     def _error_message(exc) -> str:
