@@ -22,12 +22,13 @@ import asyncio
 import logging
 import shutil
 import threading
+import time
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
-from .errors import FetchError, NotHTML, RenderingUnavailable, TransientFetchError
-from .fetch import HTML_TYPES, REDIRECT_STATUSES, USER_AGENT, Page, check_target, target_refusal
+from .errors import FetchError, NotHTML, RenderingUnavailable, StopRequested, TransientFetchError
+from .fetch import HTML_TYPES, REDIRECT_STATUSES, USER_AGENT, Page, check_target, deadline_passed, target_refusal
 from .retry import call_with_retries
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ VIEWPORT = {"width": 1280, "height": 900}
 # A full-page screenshot of an endless page would be huge; vision models scale images down anyway.
 SCREENSHOT_MAX_HEIGHT = 8000
 LAUNCH_TIMEOUT = 30.0
+# How often a caller waiting for a page looks at the stop signal.
+STOP_CHECK_INTERVAL = 0.1
 CLOSE_TIMEOUT = 15.0
 
 
@@ -58,7 +61,8 @@ def _ms(seconds: float) -> float:
 class RenderingFetcher:
     """Thread-safe page reader through one headless Chromium; use as a context manager."""
 
-    def __init__(self, concurrency: int = 5, *, screenshots: bool = False):
+    def __init__(self, concurrency: int = 5, *, screenshots: bool = False, stop: threading.Event | None = None):
+        self.stop = stop or threading.Event()
         # Whether get() also captures a full-page PNG (for the LLM); process_studio turns it on for the
         # workshop links only, not for the pages discovery crawls.
         self.screenshots = screenshots
@@ -110,11 +114,14 @@ class RenderingFetcher:
 
     def get(self, url: str) -> Page:
         check_target(url)
+        deadline = time.monotonic() + settings.FETCH_DEADLINE
         return call_with_retries(
-            lambda: self._call(self._render(url), self.timeout * 3 + 10),
+            lambda: self._call(self._render(url), self.timeout * 3 + 10, deadline),
             retry_on=TransientFetchError,
             retries=self.retries,
             backoff=self.backoff,
+            stop=self.stop,
+            deadline=deadline,
         )
 
     def close(self) -> None:
@@ -131,16 +138,28 @@ class RenderingFetcher:
         if not self._thread.is_alive():
             self._loop.close()
 
-    def _call(self, coroutine, timeout: float):
+    def _call(self, coroutine, timeout: float, deadline: float | None = None):
+        """The coroutine's result from the browser's loop, cancelling it when `timeout` seconds or the
+        `deadline` (a time.monotonic() value) pass, or a stop is signalled."""
         if self._closed:
             coroutine.close()
             raise FetchError("the browser is already closed")
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
-        try:
-            return future.result(timeout)
-        except TimeoutError:
-            future.cancel()
-            raise TransientFetchError(f"rendering did not finish within {timeout:g}s") from None
+        limit = time.monotonic() + timeout
+        end = limit if deadline is None else min(limit, deadline)
+        while True:
+            try:
+                return future.result(min(STOP_CHECK_INTERVAL, max(end - time.monotonic(), 0)))
+            except TimeoutError:
+                if self.stop.is_set():
+                    future.cancel()
+                    raise StopRequested() from None
+                if time.monotonic() < end:
+                    continue
+                future.cancel()
+                if deadline is not None and deadline <= limit:
+                    raise deadline_passed() from None
+                raise TransientFetchError(f"rendering did not finish within {timeout:g}s") from None
 
     # --- the event loop's side (no ORM here) ------------------------------------------------------
 

@@ -203,3 +203,12 @@ def test_a_run_of_a_js_studio_without_chromium_fails_with_the_message_not_a_cras
     error = RunEvent.objects.get(run=run, type="error")
     assert error.data["data"] == {"message": run.error, "code": "run_failed"}
     assert RunEvent.objects.filter(run=run).order_by("-seq").first().type == "complete"
+
+
+def test_a_rendered_page_dripping_slowly_fails_at_the_fetch_deadline(site, settings):
+    settings.FETCH_DEADLINE = 1.5
+    url = site.add("/drip", Response("<html><body>" + "x" * 60 + "</body></html>", drip=0.2))
+    started = time.monotonic()
+    with RenderingFetcher(1) as fetcher, pytest.raises(FetchError, match="^did not finish within the 1.5s deadline"):
+        fetcher.get(url)
+    assert time.monotonic() - started < 12  # without the deadline: RENDER_TIMEOUT (5s) per try, three tries

@@ -162,6 +162,7 @@ class LLMExtractor:
                 backoff=config.backoff,
                 server_delay=lambda exc: exc.retry_after,
                 max_server_delay=MAX_RETRY_AFTER,
+                stop=context.stop,
                 before_retry=lambda exc, delay: context.note(url, "info", f"LLM {exc}; retrying in {delay:.2g}s"),
             )
         except TransientLLMError as exc:
