@@ -188,6 +188,9 @@ FETCH_MAX_REDIRECTS = int(os.environ.get("FETCH_MAX_REDIRECTS", "5"))
 FETCH_RETRIES = int(os.environ.get("FETCH_RETRIES", "2"))
 FETCH_RETRY_BACKOFF = float(os.environ.get("FETCH_RETRY_BACKOFF", "0.5"))
 DISCOVERY_MAX_PAGES = int(os.environ.get("DISCOVERY_MAX_PAGES", "200"))
+# Seconds one link may take in all: retries, redirects and the body (or the rendering) included.
+FETCH_DEADLINE = float(os.environ.get("FETCH_DEADLINE", "30"))
+MAX_LINKS_PER_RUN = int(os.environ.get("MAX_LINKS_PER_RUN", "500"))
 ARTIST_MATCH_THRESHOLD = float(os.environ.get("ARTIST_MATCH_THRESHOLD", "85"))
 
 # JavaScript rendering (studios with render_js): headless Chromium through Playwright.

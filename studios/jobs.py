@@ -5,7 +5,7 @@ from django.urls import reverse
 from streaming.jobs import register_job
 
 from .models import Studio
-from .pipeline.discover import DiscoveryError
+from .pipeline.errors import StudioCannotBeProcessed
 from .pipeline.process import process_studio
 
 PROCESS_STUDIO = "process_studio"
@@ -47,7 +47,7 @@ def process_all_studios(run, reporter):
         reporter.log("info", f"Studio {index + 1} of {len(studios)}: {studio.name}")
         try:
             summaries.append(process_studio(studio, StudioShareReporter(reporter, index, len(studios)), run=run))
-        except DiscoveryError as exc:
+        except StudioCannotBeProcessed as exc:
             # One unreachable website must not keep the other studios from being refreshed.
             reporter.log("error", f"{studio.studio_id}: {exc}")
             failed[studio.studio_id] = str(exc)

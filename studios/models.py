@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from .pipeline.patterns import InvalidLinkPattern, compile_link_pattern
+
 
 def default_time_zone():
     return settings.TIME_ZONE
@@ -12,6 +14,16 @@ def default_time_zone():
 def validate_time_zone(value):
     if value not in available_timezones():
         raise ValidationError(f"{value!r} is not a time zone name such as 'Asia/Kolkata'.")
+
+
+def validate_link_pattern(value):
+    try:
+        compile_link_pattern(value)
+    except InvalidLinkPattern as exc:
+        raise ValidationError(
+            f"Not a regular expression the crawler can run ({exc}); lookarounds such as (?=…) and "
+            "backreferences such as \\1 are not supported."
+        ) from None
 
 
 def validate_not_reserved(value):
@@ -32,7 +44,10 @@ class Studio(models.Model):
     image_url = models.URLField(blank=True)
     website = models.URLField(help_text="Where the crawl starts.")
     link_pattern = models.CharField(
-        max_length=500, blank=True, help_text="Regular expression a workshop link must match (searched in the full URL)."
+        max_length=500,
+        blank=True,
+        validators=[validate_link_pattern],
+        help_text="Regular expression a workshop link must match (searched in the full URL).",
     )
     max_depth = models.PositiveSmallIntegerField(default=1, help_text="How many link hops from the website to crawl.")
     concurrency = models.PositiveSmallIntegerField(default=5, help_text="Links fetched at once.")

@@ -1,22 +1,20 @@
 """Finding a studio's workshop links: a breadth-first crawl of its own site."""
 
-import re
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import lxml.etree
 import lxml.html
 from django.conf import settings
 
-from .fetch import FetchError, Page, PageFetcher
-from .reporting import Reporter, StopRequested
+from .errors import DiscoveryError, FetchError, StopRequested
+from .fetch import Page, PageFetcher
+from .patterns import InvalidLinkPattern, compile_link_pattern
+from .reporting import Reporter, result_unless_stopped
 
 # The catalogue stores source URLs in a 1000-character column; longer links cannot be saved.
 MAX_URL_LENGTH = 1000
-
-
-class DiscoveryError(Exception):
-    """Discovery cannot start (dead start page, invalid pattern); the run fails and changes nothing."""
 
 
 def normalise_url(url: str, base: str = "") -> str | None:
@@ -81,46 +79,52 @@ def discover_links(
     while an empty pattern keeps every same-site link.
     """
     try:
-        pattern = re.compile(link_pattern or "")
-    except re.error as exc:
+        pattern = compile_link_pattern(link_pattern or "")
+    except InvalidLinkPattern as exc:
         raise DiscoveryError(f"The link pattern {link_pattern!r} is not a valid regular expression: {exc}") from None
-    try:
-        start = fetcher.get(start_url)
-    except FetchError as exc:
-        raise DiscoveryError(f"Could not read the start page {start_url}: {exc}") from None
+    # Pages are read in a helper thread so that this one can watch for a cancel meanwhile.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="discovery") as reader:
 
-    # Depth 0 would crawl nothing and find nothing; the start page's own links are the least useful depth.
-    max_depth = max(1, max_depth)
-    max_pages = settings.DISCOVERY_MAX_PAGES
-    start_pages = {normalise_url(start_url), normalise_url(start.final_url)}
-    site_hosts = {_host(start_url), _host(start.final_url)}
-    found: dict[str, None] = {}  # an ordered set
-    queued = set(start_pages)
-    queue: deque[tuple[str, int]] = deque()
+        def read(url: str) -> Page:
+            return result_unless_stopped(reader.submit(fetcher.get, url), reporter, fetcher.stop)
 
-    def collect(page: Page, depth: int) -> None:
-        for link in page_links(page):
-            same_site = _host(link) in site_hosts
-            if link not in start_pages and (pattern.search(link) if link_pattern else same_site):
-                found.setdefault(link)
-            if same_site and depth < max_depth and link not in queued:
-                queued.add(link)
-                queue.append((link, depth + 1))
-
-    collect(start, 1)
-    pages_fetched = 1
-    while queue:
-        if pages_fetched >= max_pages:
-            reporter.log("warning", f"Stopped crawling after {max_pages} pages (DISCOVERY_MAX_PAGES)")
-            break
-        if reporter.should_stop():
-            raise StopRequested()
-        url, depth = queue.popleft()
-        pages_fetched += 1
         try:
-            page = fetcher.get(url)
+            start = read(start_url)
         except FetchError as exc:
-            reporter.log("warning", f"{url}: could not be read while looking for links: {exc}")
-            continue
-        collect(page, depth)
-    return list(found)
+            raise DiscoveryError(f"Could not read the start page {start_url}: {exc}") from None
+
+        # Depth 0 would crawl nothing and find nothing; the start page's own links are the least useful depth.
+        max_depth = max(1, max_depth)
+        max_pages = settings.DISCOVERY_MAX_PAGES
+        start_pages = {normalise_url(start_url), normalise_url(start.final_url)}
+        site_hosts = {_host(start_url), _host(start.final_url)}
+        found: dict[str, None] = {}  # an ordered set
+        queued = set(start_pages)
+        queue: deque[tuple[str, int]] = deque()
+
+        def collect(page: Page, depth: int) -> None:
+            for link in page_links(page):
+                same_site = _host(link) in site_hosts
+                if link not in start_pages and (pattern.search(link) if link_pattern else same_site):
+                    found.setdefault(link)
+                if same_site and depth < max_depth and link not in queued:
+                    queued.add(link)
+                    queue.append((link, depth + 1))
+
+        collect(start, 1)
+        pages_fetched = 1
+        while queue:
+            if pages_fetched >= max_pages:
+                reporter.log("warning", f"Stopped crawling after {max_pages} pages (DISCOVERY_MAX_PAGES)")
+                break
+            if reporter.should_stop():
+                raise StopRequested()
+            url, depth = queue.popleft()
+            pages_fetched += 1
+            try:
+                page = read(url)
+            except FetchError as exc:
+                reporter.log("warning", f"{url}: could not be read while looking for links: {exc}")
+                continue
+            collect(page, depth)
+        return list(found)

@@ -67,6 +67,8 @@ class ExtractionContext:
     artists: tuple = ()
     mode: str = "structured"
     llm: Any = None  # an llm.LLMExtractor, or None when the LLM is off for this run
+    # Set on a cancel: the LLM's pause before a retry ends at once.
+    stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _notes: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

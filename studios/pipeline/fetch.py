@@ -4,13 +4,18 @@ import codecs
 import ipaddress
 import re
 import socket
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 from django.conf import settings
+
+from .errors import FetchError, NotHTML, StopRequested, TransientFetchError
+from .retry import call_with_retries
 
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
@@ -34,20 +39,14 @@ class Page:
     screenshot: bytes | None = field(default=None, repr=False)
 
 
-class FetchError(Exception):
-    """A page could not be read; str() is a short reason fit for a log line."""
-
-
-class NotHTML(FetchError):
-    """The page is something other than HTML (a PDF, an image); callers log it as a warning."""
-
-
-class _Transient(FetchError):
-    """A failure worth retrying: 5xx, 429, timeouts and broken connections."""
-
-
 class PageFetcher(Protocol):
-    """What discovery and extraction need; a JavaScript-rendering fetcher can satisfy it too."""
+    """What discovery and extraction need; a JavaScript-rendering fetcher can satisfy it too.
+
+    Setting `stop` (from the thread that watches for a cancel) aborts the fetches in flight with
+    StopRequested.
+    """
+
+    stop: threading.Event
 
     def get(self, url: str) -> Page: ...
 
@@ -73,37 +72,93 @@ def resolve_host(host: str, port: int) -> list[str]:
     return [info[4][0].split("%")[0] for info in infos]
 
 
-def target_refusal(url: str, allow_private: bool | None = None) -> str | None:
-    """Why this URL must not be requested (a short reason fit for a log line), or None when it may be.
+def vetted_addresses(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to, all public; FetchError when it does not resolve or any is not."""
+    try:
+        addresses = resolve_host(host, port)
+    except (socket.gaierror, UnicodeError):
+        raise FetchError(f"cannot resolve {host}") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
+        if not is_public_address(ip):
+            raise FetchError(f"refused private address {ip}")
+    return addresses
 
-    Shared by the HTTP fetcher and the rendering fetcher, so both refuse the same targets.
-    """
+
+def url_refusal(url: str) -> str | None:
+    """Why this URL cannot be requested at all (scheme, host), or None; no name is resolved."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         return f"unsupported URL scheme {parts.scheme!r}" if parts.scheme else "not an absolute URL"
     try:
-        host, port = parts.hostname, parts.port
+        host, _port = parts.hostname, parts.port  # .port raises ValueError when not a number in range
     except ValueError:
         return "invalid URL"
     if not host:
         return "URL has no host"
-    if settings.FETCH_ALLOW_PRIVATE if allow_private is None else allow_private:
-        return None
-    try:
-        addresses = resolve_host(host, port or (443 if parts.scheme == "https" else 80))
-    except (socket.gaierror, UnicodeError):
-        return f"cannot resolve {host}"
-    for address in addresses:
-        ip = ipaddress.ip_address(address)
-        if not is_public_address(ip):
-            return f"refused private address {ip}"
     return None
 
 
-def _check_target(url: str) -> None:
+def target_refusal(url: str, allow_private: bool | None = None) -> str | None:
+    """Why this URL must not be requested (a short reason fit for a log line), or None when it may be.
+
+    For the rendering fetcher, whose browser connects by itself; the HTTP fetcher checks the
+    address it connects to instead (VettingBackend).
+    """
+    reason = url_refusal(url)
+    if reason or (settings.FETCH_ALLOW_PRIVATE if allow_private is None else allow_private):
+        return reason
+    parts = urlsplit(url)
+    try:
+        vetted_addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except FetchError as exc:
+        return str(exc)
+    return None
+
+
+def check_target(url: str) -> None:
     reason = target_refusal(url)
     if reason:
         raise FetchError(reason)
+
+
+def deadline_passed() -> FetchError:
+    return FetchError(f"did not finish within the {settings.FETCH_DEADLINE:g}s deadline (FETCH_DEADLINE)")
+
+
+class VettingBackend(httpcore.SyncBackend):
+    """Connects to the very addresses that passed the check, so a name that resolves to a public
+    address for the check and to a private one a moment later (DNS rebinding) reaches nothing.
+
+    httpcore keeps the name for the Host header and for TLS (SNI, certificate check).
+    """
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        if settings.FETCH_ALLOW_PRIVATE:
+            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+        error = None
+        for address in vetted_addresses(host, port):
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        raise error
+
+
+class VettingTransport(httpx.HTTPTransport):
+    """httpx's transport, its connections made by VettingBackend."""
+
+    def __init__(self):
+        super().__init__()
+        # httpx offers no way to choose the network backend, so its connection pool is built again
+        # with one (httpx's default limits).
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+            network_backend=VettingBackend(),
+        )
 
 
 def _charset(content_type_header: str, body: bytes) -> str:
@@ -121,10 +176,14 @@ def _charset(content_type_header: str, body: bytes) -> str:
 class Fetcher:
     """Thread-safe HTTP page reader sharing one connection pool; use as a context manager."""
 
-    def __init__(self):
-        # Redirects are followed by hand so that every hop passes the address check.
+    def __init__(self, stop: threading.Event | None = None):
+        self.stop = stop or threading.Event()
         self._client = httpx.Client(
+            transport=VettingTransport(),
+            # Redirects are followed by hand, so that each hop's URL is checked and counted.
             follow_redirects=False,
+            # A proxy from the environment would resolve the names itself, past the address check.
+            trust_env=False,
             headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
         )
 
@@ -138,12 +197,22 @@ class Fetcher:
         self._client.close()
 
     def get(self, url: str) -> Page:
+        deadline = time.monotonic() + settings.FETCH_DEADLINE
         max_redirects = settings.FETCH_MAX_REDIRECTS
         visited = {url}
         current = url
         for _hop in range(max_redirects + 1):
-            _check_target(current)
-            result = self._get_with_retries(current)
+            reason = url_refusal(current)
+            if reason:
+                raise FetchError(reason)
+            result = call_with_retries(
+                lambda: self._get_once(current, deadline),
+                retry_on=TransientFetchError,
+                retries=settings.FETCH_RETRIES,
+                backoff=settings.FETCH_RETRY_BACKOFF,
+                stop=self.stop,
+                deadline=deadline,
+            )
             if isinstance(result, Page):
                 return replace(result, url=url)
             if result in visited:
@@ -152,25 +221,15 @@ class Fetcher:
             current = result
         raise FetchError("too many redirects")
 
-    def _get_with_retries(self, url: str) -> Page | str:
-        retries = settings.FETCH_RETRIES
-        backoff = settings.FETCH_RETRY_BACKOFF
-        attempt = 0
-        while True:
-            try:
-                return self._get_once(url)
-            except _Transient:
-                if attempt >= retries:
-                    raise
-                time.sleep(backoff * 2**attempt)
-                attempt += 1
-
-    def _get_once(self, url: str) -> Page | str:
+    def _get_once(self, url: str, deadline: float) -> Page | str:
         """One request: a Page, or the absolute URL a redirect points to."""
         timeout = settings.FETCH_TIMEOUT
         max_bytes = settings.FETCH_MAX_BYTES
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise deadline_passed()
         try:
-            with self._client.stream("GET", url, timeout=timeout) as response:
+            with self._client.stream("GET", url, timeout=min(timeout, left)) as response:
                 status = response.status_code
                 if status in REDIRECT_STATUSES:
                     location = response.headers.get("location")
@@ -178,7 +237,7 @@ class Fetcher:
                         raise FetchError(f"HTTP {status} without a Location header")
                     return urljoin(url, location.strip())
                 if status == 429 or status >= 500:
-                    raise _Transient(f"HTTP {status}")
+                    raise TransientFetchError(f"HTTP {status}")
                 if not 200 <= status < 300:
                     raise FetchError(f"HTTP {status}")
                 content_type_header = response.headers.get("content-type", "")
@@ -186,11 +245,13 @@ class Fetcher:
                 # Many small sites send no Content-Type at all; their pages are still HTML.
                 if mime and mime not in HTML_TYPES:
                     raise NotHTML(f"not HTML ({mime})")
-                body = self._read_capped(response, max_bytes)
+                body = self._read_capped(response, max_bytes, deadline)
         except httpx.TimeoutException:
-            raise _Transient(f"timed out after {timeout:g}s") from None
+            if time.monotonic() >= deadline:
+                raise deadline_passed() from None
+            raise TransientFetchError(f"timed out after {timeout:g}s") from None
         except httpx.TransportError as exc:
-            raise _Transient(f"connection failed ({exc or type(exc).__name__})") from None
+            raise TransientFetchError(f"connection failed ({exc or type(exc).__name__})") from None
         except httpx.HTTPError as exc:  # e.g. a body that does not decompress
             raise FetchError(f"unreadable response ({exc or type(exc).__name__})") from None
         except httpx.InvalidURL:
@@ -198,8 +259,7 @@ class Fetcher:
         text = body.decode(_charset(content_type_header, body), errors="replace")
         return Page(url=url, final_url=url, status=status, content_type=mime or "text/html", text=text)
 
-    @staticmethod
-    def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    def _read_capped(self, response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
         too_big = FetchError(f"response over {max_bytes} bytes")
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
@@ -207,6 +267,11 @@ class Fetcher:
         chunks, size = [], 0
         # iter_bytes() yields decompressed data, so a small gzip bomb is caught too.
         for chunk in response.iter_bytes():
+            # A page may trickle in within every read timeout and still never end.
+            if self.stop.is_set():
+                raise StopRequested()
+            if time.monotonic() >= deadline:
+                raise deadline_passed()
             size += len(chunk)
             if size > max_bytes:
                 raise too_big

@@ -2,21 +2,24 @@
 
 import json
 import logging
+import threading
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from studios.models import Artist, ProcessedLink
 
-from .discover import DiscoveryError, discover_links
+from .discover import discover_links
+from .errors import FetchError, LLMError, LLMNotConfigured, NotHTML
 from .extract import ExtractedEvent, ExtractionContext, extract_events
-from .fetch import Fetcher, FetchError, NotHTML, PageFetcher
-from .llm import KnownArtist, LLMConfig, LLMError, LLMExtractor
+from .fetch import Fetcher, PageFetcher
+from .llm.client import KnownArtist, LLMConfig, LLMExtractor
 from .match import ArtistMatcher
-from .reporting import Reporter, StopRequested
+from .reporting import STOP_POLL_INTERVAL, Reporter, stop_if_asked
 from .save import WorkshopData, save_workshops
 from .validate import is_past, normalise_sessions, studio_zone
 
@@ -69,10 +72,6 @@ def _done_before(run, links: list[str]) -> dict[str, LinkResult]:
     return {row.url: LinkResult.from_json(row.result) for row in stored}
 
 
-class LLMNotConfigured(DiscoveryError):
-    """The studio's extraction is 'llm' but no LLM is configured; the run fails and changes nothing."""
-
-
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -95,7 +94,8 @@ def _read_link(fetcher: PageFetcher, url: str, studio, context: ExtractionContex
 
 
 def _finished_links(links: list[str], fetcher: PageFetcher, studio, reporter: Reporter, context=None, done_before=None):
-    """Each link's LinkResult as its worker finishes; raises StopRequested between links when asked.
+    """Each link's LinkResult as its worker finishes; raises StopRequested when asked, between links
+    and every STOP_POLL_INTERVAL while they run, aborting the fetches in flight.
 
     Links in `done_before` (a resumed run) come first, from what was kept, without fetching.
     """
@@ -108,15 +108,16 @@ def _finished_links(links: list[str], fetcher: PageFetcher, studio, reporter: Re
     pending = set(futures)
     try:
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=STOP_POLL_INTERVAL, return_when=FIRST_COMPLETED)
             for future in done:
                 try:
                     yield future.result()
                 except Exception as exc:  # a library failing on one odd page must not end the run
                     logger.exception("Processing %s failed", futures[future])
                     yield LinkResult(futures[future], error=f"{type(exc).__name__}: {exc}")
-                if reporter.should_stop():
-                    raise StopRequested()
+                stop_if_asked(reporter, fetcher.stop)
+            if not done:
+                stop_if_asked(reporter, fetcher.stop)
     finally:
         # Whatever ends the loop (a cancel, an error in the caller), links not yet started are dropped.
         pool.shutdown(wait=True, cancel_futures=True)
@@ -178,16 +179,16 @@ class _Collector:
         return workshops
 
 
-def _fetcher(studio) -> PageFetcher:
+def _fetcher(studio, stop: threading.Event) -> PageFetcher:
     """Chromium for studios with render_js (RenderingUnavailable when it cannot start), else httpx."""
     if studio.render_js:
         from .render import RenderingFetcher
 
-        return RenderingFetcher(studio.concurrency)
-    return Fetcher()
+        return RenderingFetcher(studio.concurrency, stop=stop)
+    return Fetcher(stop)
 
 
-def extraction_context(studio, reporter: Reporter) -> ExtractionContext:
+def extraction_context(studio, reporter: Reporter, stop: threading.Event | None = None) -> ExtractionContext:
     """The run's extraction plan, from the studio's `extraction` and the LLM settings (calling thread).
 
     Raises LLMNotConfigured for an 'llm' studio without LLM settings; says once that the LLM is off
@@ -218,15 +219,16 @@ def extraction_context(studio, reporter: Reporter) -> ExtractionContext:
         else (),
         mode=mode,
         llm=llm,
+        stop=stop or threading.Event(),
     )
 
 
 def process_studio(studio, reporter: Reporter, run=None) -> dict:
     """Refresh one studio's workshops from its website; returns the run's summary.
 
-    Raises DiscoveryError when the site cannot be crawled, Chromium cannot start (RenderingUnavailable)
-    or the studio needs an LLM that is not configured (LLMNotConfigured), and StopRequested when a
-    cancel arrives; in all these cases nothing is saved.
+    Raises StudioCannotBeProcessed when the site cannot be crawled (DiscoveryError), Chromium cannot
+    start (RenderingUnavailable) or the studio needs an LLM that is not configured (LLMNotConfigured),
+    and StopRequested when a cancel arrives; in all these cases nothing is saved.
     """
     summary = {
         "studio_id": studio.studio_id,
@@ -244,25 +246,34 @@ def process_studio(studio, reporter: Reporter, run=None) -> dict:
         "extractors": {},
     }
     depth = max(1, studio.max_depth)
-    context = extraction_context(studio, reporter)
+    # Set by the calling thread on a cancel; the fetchers and the LLM's retries watch it.
+    stop = threading.Event()
+    context = extraction_context(studio, reporter, stop)
     try:
         if context.llm is not None:
             summary["llm_tokens"] = context.llm.usage.as_dict()
         reporter.log("info", f"Discovering workshop links on {studio.website} (depth {depth})")
         if studio.render_js:
             reporter.log("info", "Reading pages through headless Chromium (render_js)")
-        with _fetcher(studio) as fetcher:
-            links = discover_links(fetcher, studio.website, studio.link_pattern, depth, reporter)
+        with _fetcher(studio, stop) as fetcher:
+            found = discover_links(fetcher, studio.website, studio.link_pattern, depth, reporter)
+            summary["links_found"] = len(found)
+            reporter.log("success", f"Found {_plural(len(found), 'workshop link')}")
+            limit = max(0, settings.MAX_LINKS_PER_RUN)
+            links, left_out = found[:limit], found[limit:]
+            if left_out:
+                reporter.log(
+                    "warning",
+                    f"Processing the first {len(links)} of {len(found)} workshop links (MAX_LINKS_PER_RUN); "
+                    f"{len(left_out)} left out",
+                )
             total = len(links)
-            summary["links_found"] = total
-            reporter.log("success", f"Found {_plural(total, 'workshop link')}")
             reporter.progress(0, total, f"Processing {_plural(total, 'link')}")
             if not links:
                 # Usually the site changed its layout; archiving everything unseen would empty the catalogue.
                 reporter.log("warning", "No workshop links matched the link pattern")
                 return summary
-            if reporter.should_stop():
-                raise StopRequested()
+            stop_if_asked(reporter, stop)
             if hasattr(fetcher, "screenshots"):
                 # Only the LLM looks at screenshots, and only at those of the workshop pages.
                 fetcher.screenshots = context.llm is not None and context.llm.config.screenshots
@@ -283,7 +294,8 @@ def process_studio(studio, reporter: Reporter, run=None) -> dict:
 
     summary["missing_artists"] = sorted(collector.missing_artists)
     summary["extractors"] = dict(collector.extractors)
-    counts = save_workshops(studio, collector.events_by_url, collector.failed_urls, run=run)
+    # Like a failed link, a link left out says nothing about its workshops: they are not archived.
+    counts = save_workshops(studio, collector.events_by_url, collector.failed_urls | set(left_out), run=run)
     for name, count in counts.items():
         summary[f"workshops_{name}"] = count
     reporter.log(

@@ -27,9 +27,9 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
-from .discover import DiscoveryError
-from .fetch import HTML_TYPES, REDIRECT_STATUSES, USER_AGENT, FetchError, NotHTML, Page, _check_target, _Transient
-from .fetch import target_refusal
+from .errors import FetchError, NotHTML, RenderingUnavailable, StopRequested, TransientFetchError
+from .fetch import HTML_TYPES, REDIRECT_STATUSES, USER_AGENT, Page, check_target, deadline_passed, target_refusal
+from .retry import call_with_retries
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +44,9 @@ VIEWPORT = {"width": 1280, "height": 900}
 # A full-page screenshot of an endless page would be huge; vision models scale images down anyway.
 SCREENSHOT_MAX_HEIGHT = 8000
 LAUNCH_TIMEOUT = 30.0
+# How often a caller waiting for a page looks at the stop signal.
+STOP_CHECK_INTERVAL = 0.1
 CLOSE_TIMEOUT = 15.0
-
-
-class RenderingUnavailable(DiscoveryError):
-    """Chromium (or Playwright) cannot be started; the studio's run fails with this message."""
 
 
 def _first_line(exc: BaseException) -> str:
@@ -63,7 +61,8 @@ def _ms(seconds: float) -> float:
 class RenderingFetcher:
     """Thread-safe page reader through one headless Chromium; use as a context manager."""
 
-    def __init__(self, concurrency: int = 5, *, screenshots: bool = False):
+    def __init__(self, concurrency: int = 5, *, screenshots: bool = False, stop: threading.Event | None = None):
+        self.stop = stop or threading.Event()
         # Whether get() also captures a full-page PNG (for the LLM); process_studio turns it on for the
         # workshop links only, not for the pages discovery crawls.
         self.screenshots = screenshots
@@ -92,13 +91,18 @@ class RenderingFetcher:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="chromium-renderer", daemon=True)
         self._thread.start()
+        started = False
         try:
             self._call(self._start(executable), LAUNCH_TIMEOUT + 5)
-        except BaseException as exc:
-            self.close()
-            if isinstance(exc, RenderingUnavailable):
-                raise
+            started = True
+        except RenderingUnavailable:
+            raise
+        except Exception as exc:
             raise RenderingUnavailable(f"Chromium at {executable} did not start: {_first_line(exc)}") from None
+        finally:
+            # Whatever stopped the launch (Ctrl-C included), no half-started browser is left behind.
+            if not started:
+                self.close()
 
     # --- the calling threads' side ----------------------------------------------------------------
 
@@ -109,16 +113,16 @@ class RenderingFetcher:
         self.close()
 
     def get(self, url: str) -> Page:
-        _check_target(url)
-        attempt = 0
-        while True:
-            try:
-                return self._call(self._render(url), self.timeout * 3 + 10)
-            except _Transient:
-                if attempt >= self.retries:
-                    raise
-                time.sleep(self.backoff * 2**attempt)
-                attempt += 1
+        check_target(url)
+        deadline = time.monotonic() + settings.FETCH_DEADLINE
+        return call_with_retries(
+            lambda: self._call(self._render(url), self.timeout * 3 + 10, deadline),
+            retry_on=TransientFetchError,
+            retries=self.retries,
+            backoff=self.backoff,
+            stop=self.stop,
+            deadline=deadline,
+        )
 
     def close(self) -> None:
         if self._closed:
@@ -134,16 +138,28 @@ class RenderingFetcher:
         if not self._thread.is_alive():
             self._loop.close()
 
-    def _call(self, coroutine, timeout: float):
+    def _call(self, coroutine, timeout: float, deadline: float | None = None):
+        """The coroutine's result from the browser's loop, cancelling it when `timeout` seconds or the
+        `deadline` (a time.monotonic() value) pass, or a stop is signalled."""
         if self._closed:
             coroutine.close()
             raise FetchError("the browser is already closed")
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
-        try:
-            return future.result(timeout)
-        except TimeoutError:
-            future.cancel()
-            raise _Transient(f"rendering did not finish within {timeout:g}s") from None
+        limit = time.monotonic() + timeout
+        end = limit if deadline is None else min(limit, deadline)
+        while True:
+            try:
+                return future.result(min(STOP_CHECK_INTERVAL, max(end - time.monotonic(), 0)))
+            except TimeoutError:
+                if self.stop.is_set():
+                    future.cancel()
+                    raise StopRequested() from None
+                if time.monotonic() < end:
+                    continue
+                future.cancel()
+                if deadline is not None and deadline <= limit:
+                    raise deadline_passed() from None
+                raise TransientFetchError(f"rendering did not finish within {timeout:g}s") from None
 
     # --- the event loop's side (no ORM here) ------------------------------------------------------
 
@@ -263,7 +279,7 @@ class RenderingFetcher:
                 response = await self._navigate(page, url, deadline, PlaywrightError, PlaywrightTimeoutError)
                 status = response.status if response is not None else 200
                 if status == 429 or status >= 500:
-                    raise _Transient(f"HTTP {status}")
+                    raise TransientFetchError(f"HTTP {status}")
                 if not 200 <= status < 300:
                     raise FetchError(f"HTTP {status}")
                 mime = ((response.headers.get("content-type") if response else "") or "").split(";")[0].strip().lower()
@@ -287,7 +303,7 @@ class RenderingFetcher:
                     rendered=True,
                     screenshot=screenshot,
                 )
-            except _Transient:
+            except TransientFetchError:
                 raise  # a timeout or a broken connection may leave the tab mid-navigation: not reused
             except FetchError:
                 reusable = True  # the page answered (an HTTP error, not HTML, too big): the tab is fine
@@ -311,7 +327,7 @@ class RenderingFetcher:
             try:
                 return await page.goto(current, wait_until="domcontentloaded", timeout=_ms(deadline - loop.time()))
             except PlaywrightTimeoutError:
-                raise _Transient(f"timed out after {self.timeout:g}s") from None
+                raise TransientFetchError(f"timed out after {self.timeout:g}s") from None
             except PlaywrightError as exc:
                 verdict = self._verdicts.pop(page, None)
                 if isinstance(verdict, FetchError):
@@ -335,9 +351,9 @@ class RenderingFetcher:
             return NotHTML("not HTML (the browser would download it)")
         if "net::ERR_" in message:
             code = message[message.index("net::ERR_") :].split()[0]
-            return _Transient(f"connection failed ({code})")
+            return TransientFetchError(f"connection failed ({code})")
         if "interrupted by another navigation" in message:
-            return _Transient("the page navigated away while loading")
+            return TransientFetchError("the page navigated away while loading")
         return FetchError(f"rendering failed: {message}")
 
     @staticmethod

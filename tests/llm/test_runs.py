@@ -8,7 +8,8 @@ import pytest
 from studios.demo import llm as demo_llm
 from studios.demo import sites
 from studios.models import Artist, Studio, Workshop
-from studios.pipeline.process import LLMNotConfigured, process_studio
+from studios.pipeline.errors import LLMNotConfigured
+from studios.pipeline.process import process_studio
 from tests.live.expected import assert_catalogue_matches_demo
 from tests.pipeline.support import FakeReporter, fixture_html, real_chromium, serve_demo_site
 

@@ -25,6 +25,8 @@ class Response:
     delay: float = 0.0
     # Without Content-Length the body simply runs until the connection closes (HTTP/1.0).
     send_length: bool = True
+    # Seconds between the body's bytes, sent one at a time: a page that never times out but never ends.
+    drip: float = 0.0
 
 
 class LocalSite:
@@ -56,7 +58,14 @@ class LocalSite:
                     for name, value in response.headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(body)
+                    if not response.drip:
+                        self.wfile.write(body)
+                        return
+                    self.wfile.flush()
+                    # Past the buffer, so that a client giving up leaves nothing unsent for finish().
+                    for index in range(len(body)):
+                        self.connection.sendall(body[index : index + 1])
+                        time.sleep(response.drip)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout or size cap under test)
 
@@ -93,6 +102,7 @@ class FakeReporter:
         self.progress_calls: list[tuple[int, int, str]] = []
         self.threads: set[str] = set()
         self.stop_after = stop_after
+        self.cancel_requested = False
 
     def log(self, level, message):
         self.threads.add(threading.current_thread().name)
@@ -105,7 +115,13 @@ class FakeReporter:
     def should_stop(self):
         self.threads.add(threading.current_thread().name)
         links_done = max(len(self.progress_calls) - 1, 0)
-        return self.stop_after is not None and links_done >= self.stop_after
+        return self.cancel_requested or (self.stop_after is not None and links_done >= self.stop_after)
+
+    def cancel_after(self, seconds: float) -> None:
+        """Ask to stop `seconds` from now, as a user pressing Cancel while the run is busy."""
+        timer = threading.Timer(seconds, setattr, (self, "cancel_requested", True))
+        timer.daemon = True
+        timer.start()
 
     def messages(self, level=None):
         return [message for lvl, message in self.logs if level is None or lvl == level]

@@ -1,8 +1,11 @@
+import threading
+import time
+
 import pytest
 
-from studios.pipeline.discover import DiscoveryError, discover_links, normalise_url
+from studios.pipeline.discover import discover_links, normalise_url
+from studios.pipeline.errors import DiscoveryError, StopRequested
 from studios.pipeline.fetch import Fetcher
-from studios.pipeline.reporting import StopRequested
 
 from .support import FakeReporter, Response
 
@@ -145,3 +148,32 @@ def test_non_html_start_page_is_a_discovery_error(site):
 )
 def test_normalise_url(href, expected):
     assert normalise_url(href) == expected
+
+
+def test_cancel_while_the_start_page_is_still_arriving_stops_discovery(site, settings):
+    settings.FETCH_DEADLINE = 60
+    site.add("/", Response(links_page("/workshops/a") + " " * 100, drip=0.2))  # about 30s to arrive
+    reporter = FakeReporter()
+    reporter.cancel_after(0.5)
+    started = time.monotonic()
+    with pytest.raises(StopRequested):
+        discover(site, pattern="/workshops/", reporter=reporter)
+    assert time.monotonic() - started < 10
+
+
+def test_a_catastrophic_pattern_on_a_long_link_does_not_freeze_discovery(site):
+    # (a+)+$ backtracks exponentially in Python's re: 27 a's take ~10s, each more doubles it.
+    site.add("/", links_page("/" + "a" * 40 + "!", "/" + "a" * 5))
+    found = []
+    crawl = threading.Thread(target=lambda: found.extend(discover(site, pattern="(a+)+$")), daemon=True)
+    crawl.start()
+    crawl.join(timeout=30)
+    assert not crawl.is_alive(), "discovery hung on the pattern"
+    assert found == [site.url("/aaaaa")]
+
+
+def test_a_pattern_re2_cannot_run_is_a_discovery_error_naming_it(site):
+    site.add("/", links_page("/workshops/salsa"))
+    with pytest.raises(DiscoveryError, match=r"^The link pattern '\(\?=x\)' is not a valid regular expression"):
+        discover(site, pattern="(?=x)")
+    assert site.hits["/"] == 0

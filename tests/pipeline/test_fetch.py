@@ -1,11 +1,13 @@
 import ipaddress
 import socket
 import threading
+import time
 
 import pytest
 
 from studios.pipeline import fetch
-from studios.pipeline.fetch import Fetcher, FetchError, NotHTML
+from studios.pipeline.errors import FetchError, NotHTML
+from studios.pipeline.fetch import Fetcher
 
 from .support import Response
 
@@ -209,3 +211,41 @@ def test_connection_refused_is_retried_then_reported(settings):
         port = probe.getsockname()[1]
     with pytest.raises(FetchError, match="^connection failed"):
         get(f"http://127.0.0.1:{port}/")
+
+
+def test_a_page_dripping_one_byte_at_a_time_fails_at_the_fetch_deadline(site, settings):
+    # Each byte comes well within FETCH_TIMEOUT, so only a deadline on the whole fetch ends it.
+    settings.FETCH_DEADLINE = 1.5
+    url = site.add("/drip", Response("<p>" + "x" * 60 + "</p>", drip=0.2))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="^did not finish within the 1.5s deadline"):
+        get(url)
+    assert time.monotonic() - started < 10  # the page alone would take 13s, every retry as long again
+
+
+def test_a_host_resolving_elsewhere_the_second_time_cannot_reach_a_private_address(site, settings, monkeypatch):
+    """DNS rebinding: the name passes the address check as public, then points at the private site."""
+    settings.FETCH_ALLOW_PRIVATE = False
+    site.add("/admin", "<p>internal</p>")
+    real_getaddrinfo, real_create_connection = socket.getaddrinfo, socket.create_connection
+    answers = iter(["8.8.8.8"])  # the first lookup is public, every later one the private site
+
+    def rebinding_getaddrinfo(host, port, *args, **kwargs):
+        if host == "rebinding.test":
+            host = next(answers, "127.0.0.1")
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    def create_connection(address, *args, **kwargs):
+        try:
+            public = not ipaddress.ip_address(address[0]).is_loopback
+        except ValueError:  # a name, which the connection resolves itself
+            public = False
+        if public:
+            raise ConnectionRefusedError("tests never reach the internet")
+        return real_create_connection(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    with pytest.raises(FetchError):
+        get(f"http://rebinding.test:{site.port}/admin")
+    assert site.hits["/admin"] == 0

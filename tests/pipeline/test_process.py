@@ -1,13 +1,13 @@
 import threading
+import time
 
 import pytest
 
 from streaming.models import Run
 from studios.models import Artist, Studio, Workshop
 from studios.pipeline import extract
-from studios.pipeline.discover import DiscoveryError
+from studios.pipeline.errors import DiscoveryError, StopRequested
 from studios.pipeline.process import process_studio
-from studios.pipeline.reporting import StopRequested
 
 from .support import FakeReporter, Response, fixture_html
 
@@ -215,3 +215,31 @@ def test_an_extractor_crashing_on_one_page_fails_only_that_link(studio, studio_s
     ) in reporter.logs
     assert (summary["links_failed"], summary["workshops_created"]) == (3, 3)
     assert reporter.progress_calls[-1][:2] == (7, 7)
+
+
+def test_cancel_aborts_links_still_downloading(studio, studio_site, settings):
+    settings.FETCH_DEADLINE = 60
+    for path in WORKSHOP_PAGES:
+        studio_site.add(path, Response(fixture_html(WORKSHOP_PAGES[path]), drip=0.05))  # a minute or more each
+    reporter = FakeReporter()
+    reporter.cancel_after(1)
+    started = time.monotonic()
+    with pytest.raises(StopRequested):
+        process_studio(studio, reporter)
+    assert time.monotonic() - started < 15
+    assert not Workshop.objects.exists()
+    assert reporter.threads == {threading.current_thread().name}
+
+
+def test_only_the_first_max_links_per_run_are_processed(studio, studio_site, settings):
+    process_studio(studio, FakeReporter())
+    kept = set(Workshop.objects.filter(is_archived=False).values_list("title", flat=True))
+    settings.MAX_LINKS_PER_RUN = 2
+    reporter = FakeReporter()
+    summary = process_studio(studio, reporter)
+    assert summary["links_found"] == 7
+    assert summary["links_processed"] + summary["links_failed"] == 2
+    assert ("warning", "Processing the first 2 of 7 workshop links (MAX_LINKS_PER_RUN); 5 left out") in reporter.logs
+    # The links left out say nothing about their workshops: none is archived for not being seen.
+    assert summary["workshops_archived"] == 0
+    assert set(Workshop.objects.filter(is_archived=False).values_list("title", flat=True)) == kept

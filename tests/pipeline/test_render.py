@@ -11,10 +11,10 @@ from studios.jobs import process_all_studios
 from studios.models import Artist, Studio, Workshop
 from studios.pipeline import fetch, process
 from studios.pipeline.discover import discover_links
-from studios.pipeline.fetch import Fetcher, FetchError, NotHTML
+from studios.pipeline.errors import FetchError, NotHTML, RenderingUnavailable, StopRequested
+from studios.pipeline.fetch import Fetcher
 from studios.pipeline.process import process_studio
-from studios.pipeline.render import RenderingFetcher, RenderingUnavailable
-from studios.pipeline.reporting import StopRequested
+from studios.pipeline.render import RenderingFetcher
 from tests.live.expected import assert_catalogue_matches_demo
 
 from .support import FakeReporter, Response, real_chromium, serve_demo_site
@@ -203,3 +203,12 @@ def test_a_run_of_a_js_studio_without_chromium_fails_with_the_message_not_a_cras
     error = RunEvent.objects.get(run=run, type="error")
     assert error.data["data"] == {"message": run.error, "code": "run_failed"}
     assert RunEvent.objects.filter(run=run).order_by("-seq").first().type == "complete"
+
+
+def test_a_rendered_page_dripping_slowly_fails_at_the_fetch_deadline(site, settings):
+    settings.FETCH_DEADLINE = 1.5
+    url = site.add("/drip", Response("<html><body>" + "x" * 60 + "</body></html>", drip=0.2))
+    started = time.monotonic()
+    with RenderingFetcher(1) as fetcher, pytest.raises(FetchError, match="^did not finish within the 1.5s deadline"):
+        fetcher.get(url)
+    assert time.monotonic() - started < 12  # without the deadline: RENDER_TIMEOUT (5s) per try, three tries

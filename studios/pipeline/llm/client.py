@@ -1,0 +1,203 @@
+"""Talking to the model: the configuration, the client a run shares, token counts, and the calls.
+
+Any OpenAI-compatible chat-completions endpoint works through the ``openai`` client (OpenAI,
+Gemini's compatible endpoint, vLLM, Ollama). Rate limits, server errors and timeouts are retried
+with exponential backoff; an answer that cannot be used raises ``LLMError``, which fails that link
+only. Runs in the pipeline's worker threads: no ORM here, everything it needs comes in the
+``ExtractionContext`` built by the calling thread.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from ..errors import LLMError, TransientLLMError
+from ..fetch import Page
+from ..retry import call_with_retries
+from .mapping import to_events
+from .prompt import build_messages
+from .schema import RESPONSE_FORMAT, parse_answer
+
+logger = logging.getLogger(__name__)
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+# A server asking for a longer pause than this is not retried: the link fails and the run goes on.
+MAX_RETRY_AFTER = 30.0
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    base_url: str
+    api_key: str
+    model: str
+    timeout: float
+    max_retries: int
+    backoff: float
+    text_budget: int
+    screenshots: bool
+
+    @classmethod
+    def from_settings(cls) -> tuple["LLMConfig | None", str]:
+        """(the configuration, "") when the LLM is configured, else (None, why it is off)."""
+        base_url = (settings.LLM_BASE_URL or "").strip()
+        api_key = (settings.LLM_API_KEY or "").strip()
+        model = (settings.LLM_MODEL or "").strip()
+        if not (base_url or api_key):
+            return None, "LLM_BASE_URL and LLM_API_KEY are not set"
+        if not model:
+            return None, "LLM_MODEL is not set"
+        return cls(
+            base_url=base_url or OPENAI_BASE_URL,
+            # Local servers (Ollama, vLLM) take any key; the client insists on one.
+            api_key=api_key or "not-needed",
+            model=model,
+            timeout=float(settings.LLM_TIMEOUT),
+            max_retries=max(0, int(settings.LLM_MAX_RETRIES)),
+            backoff=float(settings.LLM_RETRY_BACKOFF),
+            text_budget=max(500, int(settings.LLM_TEXT_BUDGET)),
+            screenshots=bool(settings.LLM_SCREENSHOTS),
+        ), ""
+
+    def describe(self) -> str:
+        """The model and where it is served, for the run log (never the key)."""
+        return f"{self.model} at {urlsplit(self.base_url).netloc or self.base_url}"
+
+
+@dataclass(frozen=True)
+class KnownArtist:
+    """An artist as the prompt and the answer mapping see it (a plain copy: no ORM in worker threads)."""
+
+    artist_id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+class TokenUsage:
+    """Token counts over a run, added to from several worker threads."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.requests = self.prompt_tokens = self.completion_tokens = self.total_tokens = 0
+
+    def add(self, usage) -> None:
+        with self._lock:
+            self.requests += 1
+            if usage is None:
+                return
+            prompt = getattr(usage, "prompt_tokens", 0) or 0
+            completion = getattr(usage, "completion_tokens", 0) or 0
+            self.prompt_tokens += prompt
+            self.completion_tokens += completion
+            self.total_tokens += getattr(usage, "total_tokens", 0) or prompt + completion
+
+    def as_dict(self) -> dict:
+        with self._lock:
+            return {
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+                "total_tokens": self.total_tokens,
+                "requests": self.requests,
+            }
+
+
+def _retry_after(response) -> float | None:
+    """Seconds from a Retry-After (or retry-after-ms) header, when there is a readable one."""
+    headers = getattr(response, "headers", None) or {}
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / divisor
+        except ValueError:
+            continue
+        if seconds >= 0:
+            return seconds
+    return None
+
+
+class LLMExtractor:
+    """One client for a run; extract() is called from the pipeline's worker threads."""
+
+    def __init__(self, config: LLMConfig, client=None):
+        import openai
+
+        self.config = config
+        self.usage = TokenUsage()
+        self._openai = openai
+        self._client = client or openai.OpenAI(
+            base_url=config.base_url, api_key=config.api_key, timeout=config.timeout, max_retries=0
+        )
+        # Set by an answer no retry can fix (a wrong key, an unknown model): later pages fail at once.
+        self._broken: str | None = None
+
+    def close(self) -> None:
+        try:
+            self._client.close()
+        except Exception:
+            logger.warning("Closing the LLM client failed", exc_info=True)
+
+    def extract(self, page: Page, context) -> list:
+        """The page's events; [] when the model says it announces none. LLMError when unusable."""
+        if self._broken:
+            raise LLMError(self._broken)
+        messages = build_messages(page, context, self.config)
+        completion = self._complete(messages, page.url, context)
+        answer = parse_answer(completion)
+        if not answer.is_valid:
+            context.note(page.url, "info", "the LLM says the page announces no workshop")
+            return []
+        return to_events(answer, page, context.artists)
+
+    def _complete(self, messages: list[dict], url: str, context):
+        config = self.config
+        try:
+            return call_with_retries(
+                lambda: self._complete_once(messages),
+                retry_on=TransientLLMError,
+                retries=config.max_retries,
+                backoff=config.backoff,
+                server_delay=lambda exc: exc.retry_after,
+                max_server_delay=MAX_RETRY_AFTER,
+                stop=context.stop,
+                before_retry=lambda exc, delay: context.note(url, "info", f"LLM {exc}; retrying in {delay:.2g}s"),
+            )
+        except TransientLLMError as exc:
+            if exc.retry_after is not None and exc.retry_after > MAX_RETRY_AFTER:
+                raise LLMError(f"{exc}, and the server asks to wait {exc.retry_after:g}s") from None
+            attempts = config.max_retries + 1
+            raise LLMError(f"{exc}, gave up after {attempts} attempt{'s' if attempts > 1 else ''}") from None
+
+    def _complete_once(self, messages: list[dict]):
+        openai, config = self._openai, self.config
+        try:
+            completion = self._client.chat.completions.create(
+                model=config.model, messages=messages, response_format=RESPONSE_FORMAT
+            )
+        except openai.APITimeoutError:
+            raise TransientLLMError(f"timed out after {config.timeout:g}s") from None
+        except openai.APIConnectionError as exc:
+            raise TransientLLMError(f"connection failed ({exc.__cause__ or exc})") from None
+        except openai.APIStatusError as exc:
+            status = exc.status_code
+            if status == 429 or status >= 500:
+                raise TransientLLMError(f"HTTP {status}", _retry_after(exc.response)) from None
+            reason = f"the LLM answered HTTP {status}: {self._error_message(exc)}"
+            if status in (401, 403, 404):
+                self._broken = reason
+            raise LLMError(reason) from None
+        self.usage.add(getattr(completion, "usage", None))
+        return completion
+
+    @staticmethod
+    def _error_message(exc) -> str:
+        body = getattr(exc, "body", None)
+        if isinstance(body, dict):
+            error = body["error"] if isinstance(body.get("error"), dict) else body
+            message = error.get("message")
+            if message:
+                return " ".join(str(message).split())[:200]
+        return " ".join(str(getattr(exc, "message", "") or exc).split())[:200]
