@@ -2,15 +2,12 @@
 
 import base64
 import json
-from typing import TYPE_CHECKING
 
 import lxml.etree
 
 from ..discover import parse_html
 from ..fetch import Page
-
-if TYPE_CHECKING:
-    from .client import LLMConfig
+from .config import LLMConfig
 
 SYSTEM_PROMPT = """\
 You read one web page of a dance studio and report the dance workshops it announces, as JSON that \
@@ -75,7 +72,7 @@ def trim(text: str, budget: int) -> str:
     return cut + "\n[… the rest of the page was cut]"
 
 
-def build_messages(page: Page, context, config: "LLMConfig") -> list[dict]:
+def build_messages(page: Page, context, config: LLMConfig) -> list[dict]:
     """The chat messages for one page: the instructions, then the facts and the page."""
     artists = "\n".join(
         json.dumps({"id": a.artist_id, "name": a.name, "aliases": list(a.aliases)}, ensure_ascii=False)
