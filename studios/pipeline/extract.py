@@ -214,7 +214,8 @@ def _resolve_references(nodes: list[dict]) -> list[dict]:
         if not isinstance(value, dict):
             return value
         ref = value.get("@id")
-        if set(value) == {"@id"} and ref in index and ref not in seen and hops < MAX_REFERENCE_HOPS:
+        # A non-string @id (a list, a number) is no reference: a list in `index` would raise TypeError.
+        if isinstance(ref, str) and set(value) == {"@id"} and ref in index and ref not in seen and hops < MAX_REFERENCE_HOPS:
             return resolve(index[ref], seen | {ref}, hops + 1)
         inner_seen = seen | {ref} if isinstance(ref, str) else seen
         return {k: resolve(v, inner_seen, hops) for k, v in value.items()}
@@ -253,13 +254,14 @@ def _event_nodes(data: dict[str, list]) -> list[dict]:
         found: list[dict] = []
         _find_events(nodes, found)
         # Flat data (RDFa, a JSON-LD @graph) lists sub-events as nodes of their own.
+        # Only string ids: a list would not hash, and one odd node would fail the whole page.
         sub_ids = {
-            sub.get("@id")
+            sub["@id"]
             for event in found
             for sub in _as_list(event.get("subEvent"))
-            if isinstance(sub, dict) and sub.get("@id")
+            if isinstance(sub, dict) and isinstance(sub.get("@id"), str) and sub["@id"]
         }
-        events.extend(e for e in found if not (e.get("@id") and e.get("@id") in sub_ids))
+        events.extend(e for e in found if not (isinstance(e.get("@id"), str) and e["@id"] in sub_ids))
     return events
 
 
