@@ -142,7 +142,9 @@ class VettingBackend(httpcore.SyncBackend):
                 return super().connect_tcp(address, port, timeout, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc
-        raise error
+        # vetted_addresses() returns at least one address or raises; should a resolver ever answer
+        # with none, this is a connection error, not `raise None` (a TypeError).
+        raise error if error is not None else httpcore.ConnectError(f"no address for {host}")
 
 
 class VettingTransport(httpx.HTTPTransport):
