@@ -2,11 +2,13 @@
 
 import base64
 import json
+from datetime import datetime
 
 import lxml.etree
 
 from ..discover import parse_html
 from ..fetch import Page
+from ..validate import studio_zone
 from .config import LLMConfig
 
 SYSTEM_PROMPT = """\
@@ -78,7 +80,8 @@ def build_messages(page: Page, context, config: LLMConfig) -> list[dict]:
         json.dumps({"id": a.artist_id, "name": a.name, "aliases": list(a.aliases)}, ensure_ascii=False)
         for a in context.artists
     )
-    today = context.today
+    # The pipeline always sets today; a context built without it means today in the studio's zone.
+    today = context.today or datetime.now(studio_zone(context.time_zone)).date()
     screenshot = page.screenshot if (config.screenshots and page.rendered and page.screenshot) else None
     text = trim(visible_text(page.text), config.text_budget)
     prompt = (
