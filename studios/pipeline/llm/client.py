@@ -9,14 +9,21 @@ only. Runs in the pipeline's worker threads: no ORM here, everything it needs co
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from ..errors import LLMError, TransientLLMError
+from ..extract import ExtractedEvent, ExtractionContext
 from ..fetch import Page
 from ..retry import call_with_retries
 from .config import KnownArtist, LLMConfig
 from .mapping import to_events
 from .prompt import build_messages
 from .schema import RESPONSE_FORMAT, parse_answer
+
+if TYPE_CHECKING:
+    import openai
+    from openai.types import CompletionUsage
+    from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 # KnownArtist and LLMConfig live in .config; they stay importable from here.
 __all__ = ["KnownArtist", "LLMConfig", "LLMExtractor", "TokenUsage"]
@@ -30,11 +37,11 @@ MAX_RETRY_AFTER = 30.0
 class TokenUsage:
     """Token counts over a run, added to from several worker threads."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self.requests = self.prompt_tokens = self.completion_tokens = self.total_tokens = 0
 
-    def add(self, usage) -> None:
+    def add(self, usage: "CompletionUsage | None") -> None:
         with self._lock:
             self.requests += 1
             if usage is None:
@@ -45,7 +52,7 @@ class TokenUsage:
             self.completion_tokens += completion
             self.total_tokens += getattr(usage, "total_tokens", 0) or prompt + completion
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, int]:
         with self._lock:
             return {
                 "prompt_tokens": self.prompt_tokens,
@@ -55,7 +62,7 @@ class TokenUsage:
             }
 
 
-def _retry_after(response) -> float | None:
+def _retry_after(response: object) -> float | None:
     """Seconds from a Retry-After (or retry-after-ms) header, when there is a readable one."""
     headers = getattr(response, "headers", None) or {}
     for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
@@ -71,10 +78,15 @@ def _retry_after(response) -> float | None:
     return None
 
 
+def _asked_pause(exc: BaseException) -> float | None:
+    """The pause a server asked for with a failure (a TransientLLMError), if it asked for one."""
+    return exc.retry_after if isinstance(exc, TransientLLMError) else None
+
+
 class LLMExtractor:
     """One client for a run; extract() is called from the pipeline's worker threads."""
 
-    def __init__(self, config: LLMConfig, client=None):
+    def __init__(self, config: LLMConfig, client: "openai.OpenAI | None" = None) -> None:
         import openai
 
         self.config = config
@@ -92,7 +104,7 @@ class LLMExtractor:
         except Exception:
             logger.warning("Closing the LLM client failed", exc_info=True)
 
-    def extract(self, page: Page, context) -> list:
+    def extract(self, page: Page, context: ExtractionContext) -> list[ExtractedEvent]:
         """The page's events; [] when the model says it announces none. LLMError when unusable."""
         if self._broken:
             raise LLMError(self._broken)
@@ -104,7 +116,9 @@ class LLMExtractor:
             return []
         return to_events(answer, page, context.artists)
 
-    def _complete(self, messages: list[dict], url: str, context):
+    def _complete(
+        self, messages: list["ChatCompletionMessageParam"], url: str, context: ExtractionContext
+    ) -> "ChatCompletion":
         config = self.config
         try:
             return call_with_retries(
@@ -112,7 +126,7 @@ class LLMExtractor:
                 retry_on=TransientLLMError,
                 retries=config.max_retries,
                 backoff=config.backoff,
-                server_delay=lambda exc: exc.retry_after,
+                server_delay=_asked_pause,
                 max_server_delay=MAX_RETRY_AFTER,
                 stop=context.stop,
                 before_retry=lambda exc, delay: context.note(url, "info", f"LLM {exc}; retrying in {delay:.2g}s"),
@@ -123,7 +137,7 @@ class LLMExtractor:
             attempts = config.max_retries + 1
             raise LLMError(f"{exc}, gave up after {attempts} attempt{'s' if attempts > 1 else ''}") from None
 
-    def _complete_once(self, messages: list[dict]):
+    def _complete_once(self, messages: list["ChatCompletionMessageParam"]) -> "ChatCompletion":
         openai, config = self._openai, self.config
         try:
             completion = self._client.chat.completions.create(
@@ -145,7 +159,7 @@ class LLMExtractor:
         return completion
 
     @staticmethod
-    def _error_message(exc) -> str:
+    def _error_message(exc: Exception) -> str:
         body = getattr(exc, "body", None)
         if isinstance(body, dict):
             error = body["error"] if isinstance(body.get("error"), dict) else body

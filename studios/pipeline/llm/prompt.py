@@ -3,13 +3,18 @@
 import base64
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import lxml.etree
 
 from ..discover import parse_html
+from ..extract import ExtractionContext
 from ..fetch import Page
 from ..validate import studio_zone
 from .config import LLMConfig
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionContentPartParam, ChatCompletionMessageParam
 
 SYSTEM_PROMPT = """\
 You read one web page of a dance studio and report the dance workshops it announces, as JSON that \
@@ -74,7 +79,7 @@ def trim(text: str, budget: int) -> str:
     return cut + "\n[… the rest of the page was cut]"
 
 
-def build_messages(page: Page, context, config: LLMConfig) -> list[dict]:
+def build_messages(page: Page, context: ExtractionContext, config: LLMConfig) -> list["ChatCompletionMessageParam"]:
     """The chat messages for one page: the instructions, then the facts and the page."""
     artists = "\n".join(
         json.dumps({"id": a.artist_id, "name": a.name, "aliases": list(a.aliases)}, ensure_ascii=False)
@@ -93,7 +98,7 @@ def build_messages(page: Page, context, config: LLMConfig) -> list[dict]:
         f"The page's visible text{', and a screenshot of the whole page below' if screenshot else ''}:\n"
         f"<<<\n{text}\n>>>"
     )
-    user: str | list = prompt
+    user: str | list[ChatCompletionContentPartParam] = prompt
     if screenshot:
         data_url = "data:image/png;base64," + base64.b64encode(screenshot).decode("ascii")
         user = [{"type": "text", "text": prompt}, {"type": "image_url", "image_url": {"url": data_url}}]
