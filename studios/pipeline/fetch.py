@@ -1,6 +1,7 @@
 """Reading one web page safely: timeouts, a size cap, bounded redirects, retries, no private targets."""
 
 import codecs
+import functools
 import ipaddress
 import re
 import socket
@@ -218,7 +219,7 @@ class Fetcher:
             if reason:
                 raise FetchError(reason)
             result = call_with_retries(
-                lambda: self._get_once(current, deadline),
+                functools.partial(self._get_once, current, deadline),
                 retry_on=TransientFetchError,
                 retries=settings.FETCH_RETRIES,
                 backoff=settings.FETCH_RETRY_BACKOFF,

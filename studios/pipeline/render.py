@@ -19,6 +19,7 @@ and link processing use it unchanged. One browser serves a whole studio run:
 """
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import threading
@@ -189,7 +190,9 @@ class RenderingFetcher:
         try:
             from playwright.async_api import async_playwright
         except ImportError:
-            raise RenderingUnavailable("JavaScript rendering needs the playwright package (pip install -r requirements.txt)")
+            raise RenderingUnavailable(
+                "JavaScript rendering needs the playwright package (pip install -r requirements.txt)"
+            ) from None
         self._semaphore = asyncio.Semaphore(self.concurrency)
         self._playwright = playwright = await async_playwright().start()
         self._browser = browser = await playwright.chromium.launch(
@@ -278,10 +281,8 @@ class RenderingFetcher:
                     return
             await route.fulfill(response=response)
         except PlaywrightError:
-            try:
+            with contextlib.suppress(PlaywrightError):  # the page went away meanwhile
                 await route.abort("failed")
-            except PlaywrightError:
-                pass  # the page went away meanwhile
 
     async def _guard_web_socket(self, ws: "WebSocketRoute") -> None:
         reason = await self._refusal(ws.url.replace("ws", "http", 1))
@@ -314,10 +315,9 @@ class RenderingFetcher:
                 mime = ((response.headers.get("content-type") if response else "") or "").split(";")[0].strip().lower()
                 if mime and mime not in HTML_TYPES:
                     raise NotHTML(f"not HTML ({mime})")
-                try:
+                # The network may never go quiet within RENDER_TIMEOUT: then the page is read as it stands.
+                with contextlib.suppress(PlaywrightTimeoutError):
                     await page.wait_for_load_state("networkidle", timeout=_ms(deadline - loop.time()))
-                except PlaywrightTimeoutError:
-                    pass  # the network never went quiet within RENDER_TIMEOUT: read the page as it stands
                 html = await self._content(page, PlaywrightError)
                 if len(html.encode("utf-8")) > self.max_bytes:
                     raise FetchError(f"response over {self.max_bytes} bytes")
@@ -343,10 +343,8 @@ class RenderingFetcher:
                 if reusable and not page.is_closed():
                     self._idle_pages.append(page)
                 else:
-                    try:
+                    with contextlib.suppress(PlaywrightError):
                         await page.close()
-                    except PlaywrightError:
-                        pass
 
     async def _navigate(
         self,

@@ -121,7 +121,7 @@ class TimeDetail(BaseModel):
     def _real_date(self) -> Self:
         if not 2000 <= self.year <= 2100:
             raise ValueError(f"year {self.year} is out of range")
-        self.date  # raises ValueError for 31 February and the like
+        _ = self.date  # raises ValueError for 31 February and the like
         return self
 
     @property
