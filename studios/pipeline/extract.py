@@ -8,9 +8,10 @@ import html
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import extruct
@@ -18,6 +19,18 @@ from extruct.jsonld import JsonLdExtractor
 from extruct.utils import parse_xmldom_html
 
 from .fetch import Page
+
+if TYPE_CHECKING:
+    import lxml.etree
+
+    from studios.models import Studio
+
+    from .llm.config import KnownArtist, LLMConfig
+
+# Structured data as the page gave it, after JSON parsing: any JSON value.
+Json = Any
+# A JSON object: a schema.org node, an offer, a person.
+JsonDict = dict[str, Any]
 
 SYNTAXES = ["json-ld", "microdata", "rdfa"]
 SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/")
@@ -43,12 +56,30 @@ class ExtractedEvent:
     payment_link: str = ""
     payment_link_type: str = "url"
     # Raw (start, end) values as the page gave them; validate.normalise_sessions reads them.
-    sessions: list[tuple[Any, Any]] = field(default_factory=list)
+    sessions: list[tuple[Json, Json]] = field(default_factory=list)
 
 
 class Extractor(NamedTuple):
     name: str
-    extract: Callable[[Page, Any], list[ExtractedEvent]]
+    extract: Callable[[Page, "Studio"], list[ExtractedEvent]]
+
+
+class TokenCounts(Protocol):
+    def as_dict(self) -> dict[str, int]: ...
+
+
+class PageLLM(Protocol):
+    """What the pipeline uses of an llm.LLMExtractor (named by its shape: the llm package imports this module)."""
+
+    @property
+    def config(self) -> "LLMConfig": ...
+
+    @property
+    def usage(self) -> TokenCounts: ...
+
+    def extract(self, page: Page, context: "ExtractionContext") -> list[ExtractedEvent]: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -64,20 +95,21 @@ class ExtractionContext:
     hints: str = ""
     time_zone: str = "UTC"
     today: date | None = None
-    artists: tuple = ()
+    artists: tuple["KnownArtist", ...] = ()
     mode: str = "structured"
-    llm: Any = None  # an llm.LLMExtractor, or None when the LLM is off for this run
+    llm: PageLLM | None = None  # an llm.LLMExtractor, or None when the LLM is off for this run
     # Set on a cancel: the LLM's pause before a retry ends at once.
     stop: threading.Event = field(default_factory=threading.Event, repr=False)
-    _notes: dict = field(default_factory=dict, repr=False)
+    _notes: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def extractors(self) -> list[Extractor]:
-        llm = [Extractor("llm", lambda page, _studio: self.llm.extract(page, self))] if self.llm else []
+        llm = self.llm
+        by_llm = [Extractor("llm", lambda page, _studio: llm.extract(page, self))] if llm else []
         if self.mode == "llm":
-            return llm
+            return by_llm
         if self.mode == "auto":
-            return [*EXTRACTORS, *llm]
+            return [*EXTRACTORS, *by_llm]
         return list(EXTRACTORS)
 
     def note(self, url: str, level: str, message: str) -> None:
@@ -90,7 +122,7 @@ class ExtractionContext:
             return self._notes.pop(url, [])
 
 
-def extract_events(page: Page, studio, context: ExtractionContext | None = None) -> tuple[str | None, list[ExtractedEvent]]:
+def extract_events(page: Page, studio: "Studio", context: ExtractionContext | None = None) -> tuple[str | None, list[ExtractedEvent]]:
     """(name of the extractor that found events, the events), or (None, []) when none did.
 
     Without a context, only the structured extractors (EXTRACTORS) run.
@@ -105,8 +137,8 @@ def extract_events(page: Page, studio, context: ExtractionContext | None = None)
 # --- reading the structured data -------------------------------------------------------------
 
 
-def _json_ld_block_by_block(tree) -> list[dict]:
-    items = []
+def _json_ld_block_by_block(tree: "lxml.etree._Element") -> list[JsonDict]:
+    items: list[JsonDict] = []
     for script in tree.iter("script"):
         if (script.get("type") or "").strip().lower() != "application/ld+json":
             continue
@@ -117,7 +149,7 @@ def _json_ld_block_by_block(tree) -> list[dict]:
     return items
 
 
-def _structured_data(page: Page) -> dict[str, list]:
+def _structured_data(page: Page) -> dict[str, list[Json]]:
     try:
         # Bytes, because lxml rejects str input that carries an XML encoding declaration.
         tree = parse_xmldom_html(page.text.encode("utf-8"), encoding="UTF-8")
@@ -131,7 +163,7 @@ def _structured_data(page: Page) -> dict[str, list]:
     except Exception:
         # One malformed JSON-LD block (or an RDFa oddity) makes extruct give up on the whole page,
         # so read each syntax, and each JSON-LD block, on its own.
-        data = {"json-ld": _json_ld_block_by_block(tree)}
+        data: dict[str, list[Json]] = {"json-ld": _json_ld_block_by_block(tree)}
         for syntax in ("microdata", "rdfa"):
             try:
                 data.update(extruct.extract(tree, base_url=page.final_url, syntaxes=[syntax], uniform=True))
@@ -140,22 +172,22 @@ def _structured_data(page: Page) -> dict[str, list]:
         return data
 
 
-def _local_name(iri: str) -> str:
+def _local_name(iri: object) -> str:
     """'https://schema.org/DanceEvent' and 'schema:DanceEvent' -> 'DanceEvent'."""
     return re.split(r"[/#:]", iri)[-1] if isinstance(iri, str) else ""
 
 
-def _compact_rdfa(items: list[dict]) -> list[dict]:
+def _compact_rdfa(items: list[JsonDict]) -> list[JsonDict]:
     """extruct's RDFa output is expanded JSON-LD; give it the compact shape the other syntaxes have."""
 
-    def value(v):
+    def value(v: Json) -> Json:
         if isinstance(v, dict) and "@value" in v:
             return v["@value"]
         return v  # {"@id": ...}: resolved later with the other syntaxes' references
 
-    nodes = []
+    nodes: list[JsonDict] = []
     for item in items:
-        node = {"@id": item.get("@id"), "@type": [_local_name(t) for t in item.get("@type", [])]}
+        node: JsonDict = {"@id": item.get("@id"), "@type": [_local_name(t) for t in item.get("@type", [])]}
         for key, values in item.items():
             if not key.startswith(SCHEMA_PREFIXES):
                 continue
@@ -167,7 +199,7 @@ def _compact_rdfa(items: list[dict]) -> list[dict]:
     return nodes
 
 
-def _stable_order(value):
+def _stable_order(value: Json) -> Json:
     """RDF graphs are unordered and extruct's blank-node ids are random, so order multi-valued
     properties by content; otherwise an unchanged page would read differently on every run."""
     if isinstance(value, list):
@@ -178,7 +210,7 @@ def _stable_order(value):
     return value
 
 
-def _without_blank_ids(value):
+def _without_blank_ids(value: Json) -> Json:
     if isinstance(value, list):
         return [_without_blank_ids(v) for v in value]
     if isinstance(value, dict):
@@ -190,9 +222,9 @@ def _without_blank_ids(value):
     return value
 
 
-def _nodes(items: list) -> list[dict]:
+def _nodes(items: list[Json]) -> list[JsonDict]:
     """Top-level nodes, with @graph contents lifted to the top."""
-    nodes = []
+    nodes: list[JsonDict] = []
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -204,17 +236,18 @@ def _nodes(items: list) -> list[dict]:
     return nodes
 
 
-def _resolve_references(nodes: list[dict]) -> list[dict]:
+def _resolve_references(nodes: list[JsonDict]) -> list[JsonDict]:
     """Replace {"@id": x} references with the node that has that @id."""
     index = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str) and set(n) - {"@id"}}
 
-    def resolve(value, seen: frozenset, hops: int):
+    def resolve(value: Json, seen: frozenset[str], hops: int) -> Json:
         if isinstance(value, list):
             return [resolve(v, seen, hops) for v in value]
         if not isinstance(value, dict):
             return value
         ref = value.get("@id")
-        if set(value) == {"@id"} and ref in index and ref not in seen and hops < MAX_REFERENCE_HOPS:
+        # A non-string @id (a list, a number) is no reference: a list in `index` would raise TypeError.
+        if isinstance(ref, str) and set(value) == {"@id"} and ref in index and ref not in seen and hops < MAX_REFERENCE_HOPS:
             return resolve(index[ref], seen | {ref}, hops + 1)
         inner_seen = seen | {ref} if isinstance(ref, str) else seen
         return {k: resolve(v, inner_seen, hops) for k, v in value.items()}
@@ -222,14 +255,14 @@ def _resolve_references(nodes: list[dict]) -> list[dict]:
     return [resolve(n, frozenset(), 0) for n in nodes]
 
 
-def _is_event(node) -> bool:
+def _is_event(node: Json) -> bool:
     if not isinstance(node, dict):
         return False
     types = node.get("@type")
     return any(_local_name(t).endswith("Event") for t in (types if isinstance(types, list) else [types]))
 
 
-def _find_events(value, found: list[dict]) -> None:
+def _find_events(value: Json, found: list[JsonDict]) -> None:
     """Events anywhere in the data (an ItemList of events, an Organization's events), but not
     inside other events: those are sub-events, i.e. sessions."""
     if isinstance(value, list):
@@ -242,37 +275,38 @@ def _find_events(value, found: list[dict]) -> None:
             _find_events(v, found)
 
 
-def _event_nodes(data: dict[str, list]) -> list[dict]:
-    events = []
+def _event_nodes(data: dict[str, list[Json]]) -> list[JsonDict]:
+    events: list[JsonDict] = []
     for syntax in SYNTAXES:
         items = data.get(syntax) or []
         if syntax == "rdfa":
             nodes = [_stable_order(n) for n in _resolve_references(_compact_rdfa(items))]
         else:
             nodes = _resolve_references(_nodes(items))
-        found: list[dict] = []
+        found: list[JsonDict] = []
         _find_events(nodes, found)
         # Flat data (RDFa, a JSON-LD @graph) lists sub-events as nodes of their own.
+        # Only string ids: a list would not hash, and one odd node would fail the whole page.
         sub_ids = {
-            sub.get("@id")
+            sub["@id"]
             for event in found
             for sub in _as_list(event.get("subEvent"))
-            if isinstance(sub, dict) and sub.get("@id")
+            if isinstance(sub, dict) and isinstance(sub.get("@id"), str) and sub["@id"]
         }
-        events.extend(e for e in found if not (e.get("@id") and e.get("@id") in sub_ids))
+        events.extend(e for e in found if not (isinstance(e.get("@id"), str) and e["@id"] in sub_ids))
     return events
 
 
 # --- mapping schema.org properties ------------------------------------------------------------
 
 
-def _as_list(value) -> list:
+def _as_list(value: Json) -> list[Json]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
 
 
-def _text(value) -> str:
+def _text(value: Json) -> str:
     """A property as one line of text: the first value, names of things, whitespace collapsed."""
     for v in _as_list(value):
         if isinstance(v, dict):
@@ -284,8 +318,8 @@ def _text(value) -> str:
     return ""
 
 
-def _urls(value) -> list[str]:
-    urls = []
+def _urls(value: Json) -> list[str]:
+    urls: list[str] = []
     for v in _as_list(value):
         if isinstance(v, dict):
             v = v.get("@id") or v.get("url") or v.get("value")
@@ -294,7 +328,7 @@ def _urls(value) -> list[str]:
     return urls
 
 
-def _instagram_handle(person: dict) -> str | None:
+def _instagram_handle(person: JsonDict) -> str | None:
     for url in _urls(person.get("sameAs")) + _urls(person.get("url")) + _urls(person.get("identifier")):
         match = _INSTAGRAM.match(url)
         if match and match.group(1).lower() not in INSTAGRAM_NON_PROFILES:
@@ -302,8 +336,8 @@ def _instagram_handle(person: dict) -> str | None:
     return None
 
 
-def _performers(event: dict) -> list[tuple[str, str | None]]:
-    performers = []
+def _performers(event: JsonDict) -> list[tuple[str, str | None]]:
+    performers: list[tuple[str, str | None]] = []
     for person in _as_list(event.get("performer")):
         name = _text(person)
         if not name:
@@ -314,7 +348,7 @@ def _performers(event: dict) -> list[tuple[str, str | None]]:
     return performers
 
 
-def _event_type(event: dict) -> str:
+def _event_type(event: JsonDict) -> str:
     words = " ".join([_text(event.get("name"))] + [_text(k) for k in _as_list(event.get("keywords"))])
     if re.search(r"\bintensive", words, re.IGNORECASE):
         return "intensive"
@@ -323,9 +357,10 @@ def _event_type(event: dict) -> str:
     return "workshop"
 
 
-def _pricing(event: dict, page_url: str) -> tuple[str, str, str]:
+def _pricing(event: JsonDict, page_url: str) -> tuple[str, str, str]:
     """(pricing_info, payment_link, payment_link_type) from the event's offers."""
-    lines, payment_link = [], ""
+    lines: list[str] = []
+    payment_link = ""
     for offer in _as_list(event.get("offers")):
         if not isinstance(offer, dict):
             continue
@@ -342,13 +377,13 @@ def _pricing(event: dict, page_url: str) -> tuple[str, str, str]:
     return "\n".join(lines), payment_link, "whatsapp" if host in WHATSAPP_HOSTS else "url"
 
 
-def _first(value):
+def _first(value: Json) -> Json:
     values = _as_list(value)
     value = values[0] if values else None
     return value.get("@value") if isinstance(value, dict) else value
 
 
-def _sessions(event: dict) -> list[tuple[Any, Any]]:
+def _sessions(event: JsonDict) -> list[tuple[Json, Json]]:
     sessions = [
         (_first(sub.get("startDate")), _first(sub.get("endDate")))
         for sub in _as_list(event.get("subEvent"))
@@ -359,7 +394,7 @@ def _sessions(event: dict) -> list[tuple[Any, Any]]:
     return sessions
 
 
-def _to_extracted(event: dict, page_url: str) -> ExtractedEvent:
+def _to_extracted(event: JsonDict, page_url: str) -> ExtractedEvent:
     performers = _performers(event)
     pricing_info, payment_link, payment_link_type = _pricing(event, page_url)
     return ExtractedEvent(
@@ -375,7 +410,7 @@ def _to_extracted(event: dict, page_url: str) -> ExtractedEvent:
     )
 
 
-def extract_structured(page: Page, studio) -> list[ExtractedEvent]:
+def extract_structured(page: Page, studio: "Studio") -> list[ExtractedEvent]:
     """schema.org Event (and subtypes) items from JSON-LD, microdata and RDFa."""
     events: list[ExtractedEvent] = []
     for node in _event_nodes(_structured_data(page)):

@@ -1,13 +1,15 @@
 """Reading one web page safely: timeouts, a size cap, bounded redirects, retries, no private targets."""
 
 import codecs
+import functools
 import ipaddress
 import re
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Protocol, Self
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -54,7 +56,7 @@ class PageFetcher(Protocol):
 
     def __enter__(self) -> "PageFetcher": ...
 
-    def __exit__(self, *exc_info) -> None: ...
+    def __exit__(self, *exc_info: object) -> None: ...
 
 
 def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -69,7 +71,7 @@ def resolve_host(host: str, port: int) -> list[str]:
     """The addresses a host name resolves to (scope ids stripped); socket.gaierror when it does not."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     # IPv6 link-local results carry a scope ("fe80::1%eth0") that ip_address() rejects.
-    return [info[4][0].split("%")[0] for info in infos]
+    return [str(info[4][0]).split("%")[0] for info in infos]
 
 
 def vetted_addresses(host: str, port: int) -> list[str]:
@@ -109,6 +111,8 @@ def target_refusal(url: str, allow_private: bool | None = None) -> str | None:
     if reason or (settings.FETCH_ALLOW_PRIVATE if allow_private is None else allow_private):
         return reason
     parts = urlsplit(url)
+    if not parts.hostname:  # url_refusal() has said so already
+        return "URL has no host"
     try:
         vetted_addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except FetchError as exc:
@@ -133,22 +137,31 @@ class VettingBackend(httpcore.SyncBackend):
     httpcore keeps the name for the Host header and for TLS (SNI, certificate check).
     """
 
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
         if settings.FETCH_ALLOW_PRIVATE:
             return super().connect_tcp(host, port, timeout, local_address, socket_options)
-        error = None
+        error: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
         for address in vetted_addresses(host, port):
             try:
                 return super().connect_tcp(address, port, timeout, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc
-        raise error
+        # vetted_addresses() returns at least one address or raises; should a resolver ever answer
+        # with none, this is a connection error, not `raise None` (a TypeError).
+        raise error if error is not None else httpcore.ConnectError(f"no address for {host}")
 
 
 class VettingTransport(httpx.HTTPTransport):
     """httpx's transport, its connections made by VettingBackend."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         # httpx offers no way to choose the network backend, so its connection pool is built again
         # with one (httpx's default limits).
@@ -187,13 +200,13 @@ class Fetcher:
             headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
         )
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def close(self):
+    def close(self) -> None:
         self._client.close()
 
     def get(self, url: str) -> Page:
@@ -206,7 +219,7 @@ class Fetcher:
             if reason:
                 raise FetchError(reason)
             result = call_with_retries(
-                lambda: self._get_once(current, deadline),
+                functools.partial(self._get_once, current, deadline),
                 retry_on=TransientFetchError,
                 retries=settings.FETCH_RETRIES,
                 backoff=settings.FETCH_RETRY_BACKOFF,
@@ -264,7 +277,8 @@ class Fetcher:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise too_big
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        size = 0
         # iter_bytes() yields decompressed data, so a small gzip bomb is caught too.
         for chunk in response.iter_bytes():
             # A page may trickle in within every read timeout and still never end.

@@ -4,14 +4,17 @@ import json
 import logging
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Model
 from django.utils import timezone
 
-from studios.models import Artist, ProcessedLink
+from studios.models import Artist, ProcessedLink, Studio
 
 from .discover import discover_links
 from .errors import FetchError, LLMError, LLMNotConfigured, NotHTML
@@ -39,12 +42,12 @@ class LinkResult:
     error_level: str = "error"
     notes: list[tuple[str, str]] = field(default_factory=list)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         # Dates and times become ISO strings, which validate.parse_moment reads back the same.
         return json.loads(json.dumps(asdict(self), cls=DjangoJSONEncoder))
 
     @classmethod
-    def from_json(cls, data: dict) -> "LinkResult":
+    def from_json(cls, data: dict[str, Any]) -> "LinkResult":
         events = [
             ExtractedEvent(
                 **{
@@ -58,13 +61,13 @@ class LinkResult:
         return cls(**{**data, "events": events, "notes": [tuple(note) for note in data["notes"]]})
 
 
-def _checkpoint(run, result: LinkResult) -> None:
+def _checkpoint(run: Model | None, result: LinkResult) -> None:
     """Keep the link's outcome, so that a resumed run does not fetch it again."""
     if run is not None:
         ProcessedLink.objects.get_or_create(run=run, url=result.url, defaults={"result": result.as_json()})
 
 
-def _done_before(run, links: list[str]) -> dict[str, LinkResult]:
+def _done_before(run: Model | None, links: list[str]) -> dict[str, LinkResult]:
     """The links this run already processed before its process died."""
     if run is None:
         return {}
@@ -76,7 +79,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _read_link(fetcher: PageFetcher, url: str, studio, context: ExtractionContext | None = None) -> LinkResult:
+def _read_link(fetcher: PageFetcher, url: str, studio: Studio, context: ExtractionContext | None = None) -> LinkResult:
     """Runs in a worker thread: no database access and no reporting here."""
     try:
         page = fetcher.get(url)
@@ -93,7 +96,14 @@ def _read_link(fetcher: PageFetcher, url: str, studio, context: ExtractionContex
     return LinkResult(url, extractor=extractor, events=events, notes=notes)
 
 
-def _finished_links(links: list[str], fetcher: PageFetcher, studio, reporter: Reporter, context=None, done_before=None):
+def _finished_links(
+    links: list[str],
+    fetcher: PageFetcher,
+    studio: Studio,
+    reporter: Reporter,
+    context: ExtractionContext | None = None,
+    done_before: dict[str, LinkResult] | None = None,
+) -> Iterator[LinkResult]:
     """Each link's LinkResult as its worker finishes; raises StopRequested when asked, between links
     and every STOP_POLL_INTERVAL while they run, aborting the fetches in flight.
 
@@ -102,7 +112,7 @@ def _finished_links(links: list[str], fetcher: PageFetcher, studio, reporter: Re
     done_before = done_before or {}
     yield from (done_before[url] for url in links if url in done_before)
     pool = ThreadPoolExecutor(max_workers=max(1, studio.concurrency), thread_name_prefix=f"studio-{studio.studio_id}")
-    futures: dict[Future, str] = {
+    futures: dict[Future[LinkResult], str] = {
         pool.submit(_read_link, fetcher, url, studio, context): url for url in links if url not in done_before
     }
     pending = set(futures)
@@ -126,7 +136,7 @@ def _finished_links(links: list[str], fetcher: PageFetcher, studio, reporter: Re
 class _Collector:
     """Turns finished links into log lines, summary counts and workshops to save; calling thread only."""
 
-    def __init__(self, studio, reporter: Reporter, summary: dict):
+    def __init__(self, studio: Studio, reporter: Reporter, summary: dict[str, Any]) -> None:
         self.reporter = reporter
         self.summary = summary
         self.zone = studio_zone(studio.time_zone)
@@ -155,7 +165,7 @@ class _Collector:
             self.events_by_url[url] = []
             log("warning", f"{url}: no workshop data found")
             return
-        self.extractors[result.extractor] += 1
+        self.extractors[result.extractor or "unknown"] += 1  # always named when there are events
         self.summary["events_found"] += len(result.events)
         log("info", f"{url}: {_plural(len(result.events), 'workshop')} ({result.extractor})")
         self.events_by_url[url] = self._upcoming_workshops(url, result.events)
@@ -179,7 +189,7 @@ class _Collector:
         return workshops
 
 
-def _fetcher(studio, stop: threading.Event) -> PageFetcher:
+def _fetcher(studio: Studio, stop: threading.Event) -> PageFetcher:
     """Chromium for studios with render_js (RenderingUnavailable when it cannot start), else httpx."""
     if studio.render_js:
         from .render import RenderingFetcher
@@ -188,7 +198,7 @@ def _fetcher(studio, stop: threading.Event) -> PageFetcher:
     return Fetcher(stop)
 
 
-def extraction_context(studio, reporter: Reporter, stop: threading.Event | None = None) -> ExtractionContext:
+def extraction_context(studio: Studio, reporter: Reporter, stop: threading.Event | None = None) -> ExtractionContext:
     """The run's extraction plan, from the studio's `extraction` and the LLM settings (calling thread).
 
     Raises LLMNotConfigured for an 'llm' studio without LLM settings; says once that the LLM is off
@@ -204,7 +214,7 @@ def extraction_context(studio, reporter: Reporter, stop: threading.Event | None 
     llm = None
     if mode == "auto" and config is None:
         reporter.log("info", f"LLM extraction is off ({why_off}): reading structured data only")
-    elif mode != "structured":
+    elif mode != "structured" and config is not None:  # 'llm' without a config raised above
         llm = LLMExtractor(config)
         reporter.log("info", f"Extraction: {mode}, LLM {config.describe()}")
     zone = studio_zone(studio.time_zone)
@@ -223,7 +233,7 @@ def extraction_context(studio, reporter: Reporter, stop: threading.Event | None 
     )
 
 
-def process_studio(studio, reporter: Reporter, run=None) -> dict:
+def process_studio(studio: Studio, reporter: Reporter, run: Model | None = None) -> dict[str, Any]:
     """Refresh one studio's workshops from its website; returns the run's summary.
 
     Raises StudioCannotBeProcessed when the site cannot be crawled (DiscoveryError), Chromium cannot

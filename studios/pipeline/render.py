@@ -19,10 +19,13 @@ and link processing use it unchanged. One browser serves a whole studio run:
 """
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import threading
 import time
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
@@ -31,7 +34,23 @@ from .errors import FetchError, NotHTML, RenderingUnavailable, StopRequested, Tr
 from .fetch import HTML_TYPES, REDIRECT_STATUSES, USER_AGENT, Page, check_target, deadline_passed, target_refusal
 from .retry import call_with_retries
 
+if TYPE_CHECKING:
+    # Imported where used at run time: without the playwright package, render_js studios fail alone.
+    from playwright.async_api import (
+        Browser,
+        BrowserContext,
+        FloatRect,
+        Playwright,
+        Response,
+        Route,
+        ViewportSize,
+        WebSocketRoute,
+    )
+    from playwright.async_api import Page as Tab
+
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -40,7 +59,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT: "ViewportSize" = {"width": 1280, "height": 900}
 # A full-page screenshot of an endless page would be huge; vision models scale images down anyway.
 SCREENSHOT_MAX_HEIGHT = 8000
 LAUNCH_TIMEOUT = 30.0
@@ -76,10 +95,14 @@ class RenderingFetcher:
         self.blocked: list[str] = []  # requests the route guard refused, for the record (and tests)
         self.peak_pages = 0  # the most pages open at once
         self._open_pages = 0
-        self._verdicts: dict = {}  # page -> a redirect target (str) or a FetchError, set by the guard
-        self._idle_pages: list = []
+        self._verdicts: dict[Tab, str | FetchError] = {}  # a redirect target or a FetchError, set by the guard
+        self._idle_pages: list[Tab] = []
         self._refusals: dict[str, str | None] = {}
-        self._playwright = self._browser = self._context = self._semaphore = None
+        # Set by _start() on the loop; None until then, and where the launch failed half-way.
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._context: BrowserContext | None = None
+        self._semaphore: asyncio.Semaphore | None = None
         self._closed = False
 
         executable = shutil.which(settings.CHROMIUM_PATH)
@@ -106,10 +129,10 @@ class RenderingFetcher:
 
     # --- the calling threads' side ----------------------------------------------------------------
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def get(self, url: str) -> Page:
@@ -138,7 +161,7 @@ class RenderingFetcher:
         if not self._thread.is_alive():
             self._loop.close()
 
-    def _call(self, coroutine, timeout: float, deadline: float | None = None):
+    def _call(self, coroutine: Coroutine[Any, Any, T], timeout: float, deadline: float | None = None) -> T:
         """The coroutine's result from the browser's loop, cancelling it when `timeout` seconds or the
         `deadline` (a time.monotonic() value) pass, or a stop is signalled."""
         if self._closed:
@@ -167,19 +190,27 @@ class RenderingFetcher:
         try:
             from playwright.async_api import async_playwright
         except ImportError:
-            raise RenderingUnavailable("JavaScript rendering needs the playwright package (pip install -r requirements.txt)")
+            raise RenderingUnavailable(
+                "JavaScript rendering needs the playwright package (pip install -r requirements.txt)"
+            ) from None
         self._semaphore = asyncio.Semaphore(self.concurrency)
-        self._playwright = await async_playwright().start()
-        self._browser = await self._playwright.chromium.launch(
+        self._playwright = playwright = await async_playwright().start()
+        self._browser = browser = await playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_ARGS, headless=True, timeout=_ms(LAUNCH_TIMEOUT)
         )
-        self._context = await self._browser.new_context(
+        self._context = context = await browser.new_context(
             user_agent=USER_AGENT, viewport=VIEWPORT, accept_downloads=False, service_workers="block"
         )
         if not self.allow_private:
-            await self._context.route("**/*", self._guard)
-            if hasattr(self._context, "route_web_socket"):
-                await self._context.route_web_socket("**/*", self._guard_web_socket)
+            await context.route("**/*", self._guard)
+            if hasattr(context, "route_web_socket"):
+                await context.route_web_socket("**/*", self._guard_web_socket)
+
+    def _started(self) -> tuple[asyncio.Semaphore, "BrowserContext"]:
+        """The page limit and the browser context; only a started fetcher has them (__init__ raises otherwise)."""
+        if self._semaphore is None or self._context is None:
+            raise FetchError("the browser is not running")
+        return self._semaphore, self._context
 
     async def _stop(self) -> None:
         for closing in (
@@ -203,12 +234,12 @@ class RenderingFetcher:
             self._refusals[key] = await loop.run_in_executor(None, target_refusal, url, False)
         return self._refusals[key]
 
-    def _refuse(self, url: str, reason: str, page=None) -> None:
+    def _refuse(self, url: str, reason: str, page: "Tab | None" = None) -> None:
         self.blocked.append(url)
         if page is not None:
             self._verdicts[page] = FetchError(reason)
 
-    async def _guard(self, route) -> None:
+    async def _guard(self, route: "Route") -> None:
         """Every request of every page: refuse private targets, follow redirects hop by hop."""
         from playwright.async_api import Error as PlaywrightError
 
@@ -240,7 +271,7 @@ class RenderingFetcher:
                     self._refuse(target, reason)
                     await route.abort("blockedbyclient")
                     return
-                response = await self._context.request.get(target, max_redirects=0, timeout=_ms(self.timeout))
+                response = await self._started()[1].request.get(target, max_redirects=0, timeout=_ms(self.timeout))
                 current = target
             if page is not None:
                 body = await response.body()
@@ -250,12 +281,10 @@ class RenderingFetcher:
                     return
             await route.fulfill(response=response)
         except PlaywrightError:
-            try:
+            with contextlib.suppress(PlaywrightError):  # the page went away meanwhile
                 await route.abort("failed")
-            except PlaywrightError:
-                pass  # the page went away meanwhile
 
-    async def _guard_web_socket(self, ws) -> None:
+    async def _guard_web_socket(self, ws: "WebSocketRoute") -> None:
         reason = await self._refusal(ws.url.replace("ws", "http", 1))
         if reason:
             self.blocked.append(ws.url)
@@ -267,11 +296,12 @@ class RenderingFetcher:
         from playwright.async_api import Error as PlaywrightError
         from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-        async with self._semaphore:
+        semaphore, context = self._started()
+        async with semaphore:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.timeout
             # Opening a tab costs a renderer process; a finished page's tab serves the next one.
-            page = self._idle_pages.pop() if self._idle_pages else await self._context.new_page()
+            page = self._idle_pages.pop() if self._idle_pages else await context.new_page()
             self._open_pages += 1
             self.peak_pages = max(self.peak_pages, self._open_pages)
             reusable = False
@@ -285,10 +315,9 @@ class RenderingFetcher:
                 mime = ((response.headers.get("content-type") if response else "") or "").split(";")[0].strip().lower()
                 if mime and mime not in HTML_TYPES:
                     raise NotHTML(f"not HTML ({mime})")
-                try:
+                # The network may never go quiet within RENDER_TIMEOUT: then the page is read as it stands.
+                with contextlib.suppress(PlaywrightTimeoutError):
                     await page.wait_for_load_state("networkidle", timeout=_ms(deadline - loop.time()))
-                except PlaywrightTimeoutError:
-                    pass  # the network never went quiet within RENDER_TIMEOUT: read the page as it stands
                 html = await self._content(page, PlaywrightError)
                 if len(html.encode("utf-8")) > self.max_bytes:
                     raise FetchError(f"response over {self.max_bytes} bytes")
@@ -314,12 +343,17 @@ class RenderingFetcher:
                 if reusable and not page.is_closed():
                     self._idle_pages.append(page)
                 else:
-                    try:
+                    with contextlib.suppress(PlaywrightError):
                         await page.close()
-                    except PlaywrightError:
-                        pass
 
-    async def _navigate(self, page, url, deadline, PlaywrightError, PlaywrightTimeoutError):
+    async def _navigate(
+        self,
+        page: "Tab",
+        url: str,
+        deadline: float,
+        PlaywrightError: type[Exception],
+        PlaywrightTimeoutError: type[Exception],
+    ) -> "Response | None":
         """page.goto() up to DOMContentLoaded, following (and checking) redirects of the page itself."""
         loop = asyncio.get_running_loop()
         current, visited = url, {url}
@@ -345,7 +379,7 @@ class RenderingFetcher:
         raise FetchError("too many redirects")
 
     @staticmethod
-    def _navigation_error(exc) -> FetchError:
+    def _navigation_error(exc: Exception) -> FetchError:
         message = _first_line(exc)
         if "Download is starting" in message:
             return NotHTML("not HTML (the browser would download it)")
@@ -357,7 +391,7 @@ class RenderingFetcher:
         return FetchError(f"rendering failed: {message}")
 
     @staticmethod
-    async def _content(page, PlaywrightError) -> str:
+    async def _content(page: "Tab", PlaywrightError: type[Exception]) -> str:
         try:
             return await page.content()
         except PlaywrightError:
@@ -365,15 +399,15 @@ class RenderingFetcher:
             await page.wait_for_load_state("domcontentloaded")
             return await page.content()
 
-    async def _screenshot(self, page) -> bytes | None:
+    async def _screenshot(self, page: "Tab") -> bytes | None:
         try:
             height = await page.evaluate(
                 "() => Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"
             )
-            options = {"full_page": True, "type": "png", "timeout": _ms(self.timeout)}
+            clip: FloatRect | None = None
             if height and height > SCREENSHOT_MAX_HEIGHT:
-                options["clip"] = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": SCREENSHOT_MAX_HEIGHT}
-            return await page.screenshot(**options)
+                clip = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": SCREENSHOT_MAX_HEIGHT}
+            return await page.screenshot(full_page=True, type="png", timeout=_ms(self.timeout), clip=clip)
         except Exception:
             # The text still goes to the LLM; a missing picture must not fail the link.
             logger.warning("Screenshot of %s failed", page.url, exc_info=True)

@@ -18,6 +18,14 @@ from .errors import StopRequested
 T = TypeVar("T")
 
 
+def _failure(state: RetryCallState) -> BaseException:
+    """The exception of the attempt that just failed (tenacity asks only after a failed attempt)."""
+    exception = state.outcome.exception() if state.outcome is not None else None
+    if exception is None:
+        raise RuntimeError("tenacity asked about a retry without a failed attempt")
+    return exception
+
+
 def call_with_retries(
     call: Callable[[], T],
     *,
@@ -39,7 +47,7 @@ def call_with_retries(
     """
 
     def pause(state: RetryCallState) -> float:
-        asked = server_delay(state.outcome.exception()) if server_delay else None
+        asked = server_delay(_failure(state)) if server_delay else None
         return asked if asked is not None else backoff * 2 ** (state.attempt_number - 1)
 
     def give_up(state: RetryCallState) -> bool:
@@ -66,7 +74,7 @@ def call_with_retries(
         wait=pause,
         stop=give_up,
         sleep=sleep,
-        before_sleep=(lambda state: before_retry(state.outcome.exception(), state.upcoming_sleep)) if before_retry else None,
+        before_sleep=(lambda state: before_retry(_failure(state), state.upcoming_sleep)) if before_retry else None,
         reraise=True,
     )
     return retrying(attempt)

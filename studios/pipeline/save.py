@@ -1,14 +1,22 @@
 """Writing a run's workshops for one studio: upsert what was seen, archive what vanished, atomically."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
-from studios.models import Session, Workshop
+from studios.models import Artist, Session, Studio, Workshop
 
+from .extract import ExtractedEvent
 from .validate import SessionTuple, session_order, studio_zone
+
+# What tells one stored workshop from another: its page, its song (or title) and its first day.
+NaturalKey = tuple[str, str, date | None]
 
 COMPARED_FIELDS = (
     "event_type",
@@ -34,10 +42,10 @@ class WorkshopData:
     payment_link: str = ""
     payment_link_type: str = "url"
     sessions: list[SessionTuple] = field(default_factory=list)
-    artists: list = field(default_factory=list)
+    artists: list[Artist] = field(default_factory=list)
 
     @classmethod
-    def from_event(cls, event, sessions: list[SessionTuple], artists: list) -> "WorkshopData":
+    def from_event(cls, event: ExtractedEvent, sessions: list[SessionTuple], artists: list[Artist]) -> "WorkshopData":
         return cls(
             title=event.title,
             event_type=event.event_type,
@@ -51,12 +59,13 @@ class WorkshopData:
         )
 
 
-def _clip(name: str, value: str) -> str:
+def _clip(name: str, value: str | None) -> str:
     # Pages have no length limits; PostgreSQL would reject the whole save over one long title.
     return (value or "")[: Workshop._meta.get_field(name).max_length]
 
 
-def _field_values(data: WorkshopData, sessions: list[SessionTuple], zone) -> dict:
+def _field_values(data: WorkshopData, sessions: list[SessionTuple], zone: ZoneInfo) -> dict[str, Any]:
+    """The Workshop model's field values (as the ORM takes them) for what was read."""
     first_session_at = None
     if sessions:
         day, start, _end = sessions[0]
@@ -76,11 +85,11 @@ def _field_values(data: WorkshopData, sessions: list[SessionTuple], zone) -> dic
     }
 
 
-def _natural_key(source_url: str, song: str, title: str, first_day: date | None) -> tuple:
+def _natural_key(source_url: str, song: str | None, title: str, first_day: date | None) -> NaturalKey:
     return (source_url, song or title, first_day)
 
 
-def _sorted_sessions(sessions) -> list[SessionTuple]:
+def _sorted_sessions(sessions: Iterable[SessionTuple]) -> list[SessionTuple]:
     # Databases disagree on where NULL times sort, so order in Python before comparing.
     return sorted(set(sessions), key=session_order)
 
@@ -93,19 +102,21 @@ def _session_rows(workshop: Workshop, sessions: list[SessionTuple]) -> list[Sess
     return [Session(workshop=workshop, date=d, start_time=s, end_time=e) for d, s, e in sessions]
 
 
-def save_workshops(studio, events_by_url: dict[str, list[WorkshopData]], failed_urls, run=None) -> dict:
+def save_workshops(
+    studio: Studio, events_by_url: dict[str, list[WorkshopData]], failed_urls: Iterable[str], run: Model | None = None
+) -> dict[str, int]:
     """Upsert the workshops seen on each URL and archive the studio's workshops that vanished.
 
     Rows are written only when something changed, so re-running on unchanged pages keeps ids and
     updated_at. Workshops of failed_urls are left alone: a link that failed says nothing about them.
-    Returns counts: created, updated, unchanged, archived.
+    Returns counts: created, updated, unchanged, archived. `run` (a streaming Run) marks the workshops it saw.
     """
     zone = studio_zone(studio.time_zone)
     counts = {"created": 0, "updated": 0, "unchanged": 0, "archived": 0}
     failed_urls = set(failed_urls)
     with transaction.atomic():
         existing = list(Workshop.objects.filter(studio=studio).prefetch_related("sessions", "artists"))
-        by_key: dict[tuple, Workshop] = {}
+        by_key: dict[NaturalKey, Workshop] = {}
         for workshop in existing:
             sessions = _stored_sessions(workshop)
             key = _natural_key(workshop.source_url, workshop.song, workshop.title, sessions[0][0] if sessions else None)
@@ -145,7 +156,7 @@ def save_workshops(studio, events_by_url: dict[str, list[WorkshopData]], failed_
     return counts
 
 
-def _update(workshop: Workshop, values: dict, sessions: list[SessionTuple], artists: list) -> bool:
+def _update(workshop: Workshop, values: dict[str, Any], sessions: list[SessionTuple], artists: list[Artist]) -> bool:
     """Bring a stored workshop in line with what was read; True when anything changed."""
     changed_fields = [name for name in COMPARED_FIELDS if getattr(workshop, name) != values[name]]
     sessions_changed = _stored_sessions(workshop) != sessions

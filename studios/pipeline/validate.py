@@ -4,12 +4,16 @@ Pages are written by hand and by plugins of every vintage, so nothing here raise
 a value that cannot be read is skipped.
 """
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
 SessionTuple = tuple[date, time | None, time | None]
+# A session's sort key: day, then untimed before timed, then start and end.
+SessionOrder = tuple[date, bool, time, bool, time]
 # A date range longer than a month is a season or a typo, not a run of daily sessions.
 MAX_SESSION_DAYS = 31
 
@@ -24,7 +28,7 @@ def studio_zone(name: str) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
-def parse_moment(value, zone: ZoneInfo) -> datetime | date | None:
+def parse_moment(value: object, zone: ZoneInfo) -> datetime | date | None:
     """A date for a date-only value, a naive studio-local datetime for a date-time, else None.
 
     Values with an offset are converted to the studio's zone; naive ones are taken as studio-local.
@@ -58,7 +62,7 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range(count)]
 
 
-def _expand(start, end) -> list[SessionTuple]:
+def _expand(start: datetime | date, end: datetime | date | None) -> list[SessionTuple]:
     """One (start, end) pair as sessions; a range over several days becomes one session a day."""
     if isinstance(start, datetime):
         start_day, start_time = start.date(), start.time()
@@ -81,7 +85,7 @@ def _expand(start, end) -> list[SessionTuple]:
     return [(day, start_time, end_time) for day in _days(start_day, end_day)]
 
 
-def normalise_sessions(raw_sessions, zone: ZoneInfo) -> list[SessionTuple]:
+def normalise_sessions(raw_sessions: Iterable[Any] | None, zone: ZoneInfo) -> list[SessionTuple]:
     """(date, start_time | None, end_time | None) in the studio's zone, sorted, without duplicates."""
     sessions: set[SessionTuple] = set()
     try:
@@ -101,7 +105,7 @@ def normalise_sessions(raw_sessions, zone: ZoneInfo) -> list[SessionTuple]:
     return sorted(sessions, key=session_order)
 
 
-def session_order(session: SessionTuple):
+def session_order(session: SessionTuple) -> SessionOrder:
     day, start, end = session
     # Untimed sessions sort before timed ones on the same day.
     return (day, start is not None, start or time.min, end is not None, end or time.min)

@@ -1,11 +1,12 @@
 """The LLM extractor: a page's visible text (and a screenshot of it) in, workshops out.
 
 ``schema`` is the strict JSON answer asked for and its validation, ``prompt`` what the model is
-shown, ``client`` the configuration and the calls, ``mapping`` the answer turned into events.
+shown, ``config`` the configuration, ``client`` the calls, ``mapping`` the answer turned into events.
 """
 
 from ..errors import LLMError
-from .client import KnownArtist, LLMConfig, LLMExtractor
+from .client import LLMExtractor
+from .config import KnownArtist, LLMConfig
 from .prompt import trim, visible_text
 from .schema import parse_clock
 

@@ -1,4 +1,4 @@
-"""Talking to the model: the configuration, the client a run shares, token counts, and the calls.
+"""Talking to the model: the client a run shares, token counts, and the calls (configured by ``config``).
 
 Any OpenAI-compatible chat-completions endpoint works through the ``openai`` client (OpenAI,
 Gemini's compatible endpoint, vLLM, Ollama). Rate limits, server errors and timeouts are retried
@@ -9,80 +9,39 @@ only. Runs in the pipeline's worker threads: no ORM here, everything it needs co
 
 import logging
 import threading
-from dataclasses import dataclass
-from urllib.parse import urlsplit
-
-from django.conf import settings
+from typing import TYPE_CHECKING
 
 from ..errors import LLMError, TransientLLMError
+from ..extract import ExtractedEvent, ExtractionContext
 from ..fetch import Page
 from ..retry import call_with_retries
+from .config import KnownArtist, LLMConfig
 from .mapping import to_events
 from .prompt import build_messages
 from .schema import RESPONSE_FORMAT, parse_answer
 
+if TYPE_CHECKING:
+    import openai
+    from openai.types import CompletionUsage
+    from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+
+# KnownArtist and LLMConfig live in .config; they stay importable from here.
+__all__ = ["KnownArtist", "LLMConfig", "LLMExtractor", "TokenUsage"]
+
 logger = logging.getLogger(__name__)
 
-OPENAI_BASE_URL = "https://api.openai.com/v1"
 # A server asking for a longer pause than this is not retried: the link fails and the run goes on.
 MAX_RETRY_AFTER = 30.0
-
-
-@dataclass(frozen=True)
-class LLMConfig:
-    base_url: str
-    api_key: str
-    model: str
-    timeout: float
-    max_retries: int
-    backoff: float
-    text_budget: int
-    screenshots: bool
-
-    @classmethod
-    def from_settings(cls) -> tuple["LLMConfig | None", str]:
-        """(the configuration, "") when the LLM is configured, else (None, why it is off)."""
-        base_url = (settings.LLM_BASE_URL or "").strip()
-        api_key = (settings.LLM_API_KEY or "").strip()
-        model = (settings.LLM_MODEL or "").strip()
-        if not (base_url or api_key):
-            return None, "LLM_BASE_URL and LLM_API_KEY are not set"
-        if not model:
-            return None, "LLM_MODEL is not set"
-        return cls(
-            base_url=base_url or OPENAI_BASE_URL,
-            # Local servers (Ollama, vLLM) take any key; the client insists on one.
-            api_key=api_key or "not-needed",
-            model=model,
-            timeout=float(settings.LLM_TIMEOUT),
-            max_retries=max(0, int(settings.LLM_MAX_RETRIES)),
-            backoff=float(settings.LLM_RETRY_BACKOFF),
-            text_budget=max(500, int(settings.LLM_TEXT_BUDGET)),
-            screenshots=bool(settings.LLM_SCREENSHOTS),
-        ), ""
-
-    def describe(self) -> str:
-        """The model and where it is served, for the run log (never the key)."""
-        return f"{self.model} at {urlsplit(self.base_url).netloc or self.base_url}"
-
-
-@dataclass(frozen=True)
-class KnownArtist:
-    """An artist as the prompt and the answer mapping see it (a plain copy: no ORM in worker threads)."""
-
-    artist_id: str
-    name: str
-    aliases: tuple[str, ...] = ()
 
 
 class TokenUsage:
     """Token counts over a run, added to from several worker threads."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self.requests = self.prompt_tokens = self.completion_tokens = self.total_tokens = 0
 
-    def add(self, usage) -> None:
+    def add(self, usage: "CompletionUsage | None") -> None:
         with self._lock:
             self.requests += 1
             if usage is None:
@@ -93,7 +52,7 @@ class TokenUsage:
             self.completion_tokens += completion
             self.total_tokens += getattr(usage, "total_tokens", 0) or prompt + completion
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, int]:
         with self._lock:
             return {
                 "prompt_tokens": self.prompt_tokens,
@@ -103,7 +62,7 @@ class TokenUsage:
             }
 
 
-def _retry_after(response) -> float | None:
+def _retry_after(response: object) -> float | None:
     """Seconds from a Retry-After (or retry-after-ms) header, when there is a readable one."""
     headers = getattr(response, "headers", None) or {}
     for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
@@ -119,10 +78,15 @@ def _retry_after(response) -> float | None:
     return None
 
 
+def _asked_pause(exc: BaseException) -> float | None:
+    """The pause a server asked for with a failure (a TransientLLMError), if it asked for one."""
+    return exc.retry_after if isinstance(exc, TransientLLMError) else None
+
+
 class LLMExtractor:
     """One client for a run; extract() is called from the pipeline's worker threads."""
 
-    def __init__(self, config: LLMConfig, client=None):
+    def __init__(self, config: LLMConfig, client: "openai.OpenAI | None" = None) -> None:
         import openai
 
         self.config = config
@@ -140,7 +104,7 @@ class LLMExtractor:
         except Exception:
             logger.warning("Closing the LLM client failed", exc_info=True)
 
-    def extract(self, page: Page, context) -> list:
+    def extract(self, page: Page, context: ExtractionContext) -> list[ExtractedEvent]:
         """The page's events; [] when the model says it announces none. LLMError when unusable."""
         if self._broken:
             raise LLMError(self._broken)
@@ -152,7 +116,9 @@ class LLMExtractor:
             return []
         return to_events(answer, page, context.artists)
 
-    def _complete(self, messages: list[dict], url: str, context):
+    def _complete(
+        self, messages: list["ChatCompletionMessageParam"], url: str, context: ExtractionContext
+    ) -> "ChatCompletion":
         config = self.config
         try:
             return call_with_retries(
@@ -160,7 +126,7 @@ class LLMExtractor:
                 retry_on=TransientLLMError,
                 retries=config.max_retries,
                 backoff=config.backoff,
-                server_delay=lambda exc: exc.retry_after,
+                server_delay=_asked_pause,
                 max_server_delay=MAX_RETRY_AFTER,
                 stop=context.stop,
                 before_retry=lambda exc, delay: context.note(url, "info", f"LLM {exc}; retrying in {delay:.2g}s"),
@@ -171,7 +137,7 @@ class LLMExtractor:
             attempts = config.max_retries + 1
             raise LLMError(f"{exc}, gave up after {attempts} attempt{'s' if attempts > 1 else ''}") from None
 
-    def _complete_once(self, messages: list[dict]):
+    def _complete_once(self, messages: list["ChatCompletionMessageParam"]) -> "ChatCompletion":
         openai, config = self._openai, self.config
         try:
             completion = self._client.chat.completions.create(
@@ -193,7 +159,7 @@ class LLMExtractor:
         return completion
 
     @staticmethod
-    def _error_message(exc) -> str:
+    def _error_message(exc: Exception) -> str:
         body = getattr(exc, "body", None)
         if isinstance(body, dict):
             error = body["error"] if isinstance(body.get("error"), dict) else body

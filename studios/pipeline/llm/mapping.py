@@ -1,12 +1,17 @@
 """From a validated answer to the pipeline's ExtractedEvents: sessions, performers and titles."""
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 
 from ..discover import parse_html
 from ..extract import ExtractedEvent
 from ..fetch import Page
 from ..match import ArtistMatcher, normalise_handle, split_artists
+from .config import KnownArtist
 from .schema import Answer, EventDetail
+
+# A session as the answer gives it: a day without a time, or a start and maybe an end.
+RawSession = tuple[date, None] | tuple[datetime, datetime | None]
 
 
 def page_heading(page: Page) -> str:
@@ -22,8 +27,8 @@ def page_heading(page: Page) -> str:
     return ""
 
 
-def _sessions(detail: EventDetail) -> list[tuple]:
-    sessions = []
+def _sessions(detail: EventDetail) -> list[RawSession]:
+    sessions: list[RawSession] = []
     for td in detail.time_details:
         day = td.date
         if td.start_time is None:
@@ -44,7 +49,7 @@ def _pricing(value: str | None) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def to_events(answer: Answer, page: Page, artists) -> list[ExtractedEvent]:
+def to_events(answer: Answer, page: Page, artists: Sequence[KnownArtist]) -> list[ExtractedEvent]:
     """ExtractedEvents of a valid answer: listed artist ids become performers with that handle."""
     if not answer.is_valid:
         return []
@@ -52,14 +57,14 @@ def to_events(answer: Answer, page: Page, artists) -> list[ExtractedEvent]:
     matcher = ArtistMatcher(artists)
     heading = page_heading(page)
     several = len(answer.event_details) > 1
-    events = []
+    events: list[ExtractedEvent] = []
     for detail in answer.event_details:
-        listed = []
+        listed: list[KnownArtist] = []
         for artist_id in detail.artist_id_list:
             artist = known.get(normalise_handle(artist_id))
             if artist is not None and artist not in listed:
                 listed.append(artist)
-        performers = [(artist.name, artist.artist_id) for artist in listed]
+        performers: list[tuple[str, str | None]] = [(artist.name, artist.artist_id) for artist in listed]
         # Billed names the model did not tie to a listed id still go to matching (and get reported).
         for name in split_artists(detail.by):
             if matcher.match(name) not in listed:

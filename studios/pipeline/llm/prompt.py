@@ -2,15 +2,19 @@
 
 import base64
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import lxml.etree
 
 from ..discover import parse_html
+from ..extract import ExtractionContext
 from ..fetch import Page
+from ..validate import studio_zone
+from .config import LLMConfig
 
 if TYPE_CHECKING:
-    from .client import LLMConfig
+    from openai.types.chat import ChatCompletionContentPartParam, ChatCompletionMessageParam
 
 SYSTEM_PROMPT = """\
 You read one web page of a dance studio and report the dance workshops it announces, as JSON that \
@@ -75,13 +79,14 @@ def trim(text: str, budget: int) -> str:
     return cut + "\n[… the rest of the page was cut]"
 
 
-def build_messages(page: Page, context, config: "LLMConfig") -> list[dict]:
+def build_messages(page: Page, context: ExtractionContext, config: LLMConfig) -> list["ChatCompletionMessageParam"]:
     """The chat messages for one page: the instructions, then the facts and the page."""
     artists = "\n".join(
         json.dumps({"id": a.artist_id, "name": a.name, "aliases": list(a.aliases)}, ensure_ascii=False)
         for a in context.artists
     )
-    today = context.today
+    # The pipeline always sets today; a context built without it means today in the studio's zone.
+    today = context.today or datetime.now(studio_zone(context.time_zone)).date()
     screenshot = page.screenshot if (config.screenshots and page.rendered and page.screenshot) else None
     text = trim(visible_text(page.text), config.text_budget)
     prompt = (
@@ -93,7 +98,7 @@ def build_messages(page: Page, context, config: "LLMConfig") -> list[dict]:
         f"The page's visible text{', and a screenshot of the whole page below' if screenshot else ''}:\n"
         f"<<<\n{text}\n>>>"
     )
-    user: str | list = prompt
+    user: str | list[ChatCompletionContentPartParam] = prompt
     if screenshot:
         data_url = "data:image/png;base64," + base64.b64encode(screenshot).decode("ascii")
         user = [{"type": "text", "text": prompt}, {"type": "image_url", "image_url": {"url": data_url}}]

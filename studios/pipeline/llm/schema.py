@@ -9,18 +9,23 @@ The schema keeps the original system's shape, so prompts written for it carry ov
 
 import json
 import re
-from datetime import date, time as clock
-from typing import Literal
+from datetime import date
+from datetime import time as clock
+from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from ..errors import LLMError
 
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletion
+    from openai.types.shared_params import ResponseFormatJSONSchema
+
 EVENT_TYPES = ("workshop", "intensive", "regulars")
 SCHEMA_NAME = "studio_workshops"
 
 _CLOCK_HINT = 'A 12-hour clock time "HH:MM AM" or "HH:MM PM" (e.g. "06:30 PM"), or null when the page gives none.'
-RESPONSE_SCHEMA = {
+RESPONSE_SCHEMA: dict[str, object] = {
     "type": "object",
     "properties": {
         "is_valid": {
@@ -70,13 +75,13 @@ RESPONSE_SCHEMA = {
     "required": ["is_valid", "event_type", "event_details"],
     "additionalProperties": False,
 }
-RESPONSE_FORMAT = {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": RESPONSE_SCHEMA}}
+RESPONSE_FORMAT: "ResponseFormatJSONSchema" = {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": RESPONSE_SCHEMA}}
 
 _TIME_12H = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*([AaPp])\.?\s*[Mm]\.?$")
 _TIME_24H = re.compile(r"^(\d{1,2})[:.](\d{2})(?::\d{2})?$")
 
 
-def parse_clock(value) -> clock | None:
+def parse_clock(value: object) -> clock | None:
     """'06:30 PM', '6:30pm', '6 PM', '18:30' -> a time; None for null/empty; ValueError otherwise."""
     if value is None:
         return None
@@ -109,14 +114,14 @@ class TimeDetail(BaseModel):
 
     @field_validator("start_time", "end_time", mode="before")
     @classmethod
-    def _clock(cls, value):
+    def _clock(cls, value: object) -> clock | None:
         return parse_clock(value)
 
     @model_validator(mode="after")
-    def _real_date(self):
+    def _real_date(self) -> Self:
         if not 2000 <= self.year <= 2100:
             raise ValueError(f"year {self.year} is out of range")
-        self.date  # raises ValueError for 31 February and the like
+        _ = self.date  # raises ValueError for 31 February and the like
         return self
 
     @property
@@ -155,7 +160,7 @@ def _schema_error(exc: ValidationError) -> str:
     return f"{where}: {error.get('msg', 'invalid')}"
 
 
-def parse_answer(completion) -> Answer:
+def parse_answer(completion: "ChatCompletion") -> Answer:
     """The validated Answer of a chat completion; LLMError when there is none to use."""
     choices = getattr(completion, "choices", None) or []
     if not choices:
