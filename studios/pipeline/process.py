@@ -20,7 +20,8 @@ from .discover import discover_links
 from .errors import FetchError, LLMError, LLMNotConfigured, NotHTML
 from .extract import ExtractedEvent, ExtractionContext, extract_events
 from .fetch import Fetcher, PageFetcher
-from .llm.client import KnownArtist, LLMConfig, LLMExtractor
+from .llm.client import LLMExtractor
+from .llm.config import KnownArtist, LLMConfig
 from .match import ArtistMatcher
 from .reporting import STOP_POLL_INTERVAL, Reporter, stop_if_asked
 from .save import WorkshopData, save_workshops

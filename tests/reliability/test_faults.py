@@ -8,7 +8,7 @@ import pytest
 
 from studios.models import Studio, Workshop
 from studios.pipeline import fetch
-from studios.pipeline.discover import DiscoveryError
+from studios.pipeline.errors import DiscoveryError
 from studios.pipeline.process import process_studio
 from tests.pipeline.support import FakeReporter, LocalSite, Response
 
