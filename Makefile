@@ -26,11 +26,12 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# The demo app (its sites and the `demo` command) is installed only where DEMO is on.
 demo: migrate
-	FETCH_ALLOW_PRIVATE=1 $(BIN)/python manage.py demo --base-url http://$(HOST):$(PORT) --extra-studios --admin
+	DEMO=1 FETCH_ALLOW_PRIVATE=1 $(BIN)/python manage.py demo --base-url http://$(HOST):$(PORT) --extra-studios --admin
 
 run: demo
-	FETCH_ALLOW_PRIVATE=$${FETCH_ALLOW_PRIVATE:-1} $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	DEMO=1 FETCH_ALLOW_PRIVATE=$${FETCH_ALLOW_PRIVATE:-1} $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

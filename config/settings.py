@@ -43,6 +43,11 @@ INSTALLED_APPS = [
     "streaming",
     "studios",
 ]
+# The offline demo (fake studio websites, their loader command, an LLM stand-in): on for `make run`
+# and the tests, off elsewhere so a deployment neither routes nor offers it.
+DEMO = env_bool("DEMO", False)
+if DEMO:
+    INSTALLED_APPS.append("studios.demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
