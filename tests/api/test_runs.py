@@ -8,7 +8,7 @@ import pytest
 from streaming import jobs
 from streaming.models import Run, RunEvent, RunStatus
 from studios.models import Studio, Workshop
-from tests.pipeline.support import LocalSite, Response
+from tests.sites import LocalSite, Response
 
 from .conftest import assert_error
 

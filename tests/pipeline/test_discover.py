@@ -3,8 +3,9 @@ import pytest
 from studios.pipeline.discover import DiscoveryError, discover_links, normalise_url
 from studios.pipeline.fetch import Fetcher
 from studios.pipeline.reporting import StopRequested
+from tests.sites import Response
 
-from .support import FakeReporter, Response
+from .support import FakeReporter
 
 
 def links_page(*hrefs, head=""):

@@ -6,8 +6,7 @@ import pytest
 
 from studios.pipeline import fetch
 from studios.pipeline.fetch import Fetcher, FetchError, NotHTML
-
-from .support import Response
+from tests.sites import Response
 
 
 def get(url):

@@ -8,8 +8,9 @@ from studios.pipeline import extract
 from studios.pipeline.discover import DiscoveryError
 from studios.pipeline.process import process_studio
 from studios.pipeline.reporting import StopRequested
+from tests.sites import Response
 
-from .support import FakeReporter, Response, fixture_html
+from .support import FakeReporter, fixture_html
 
 pytestmark = pytest.mark.django_db
 
