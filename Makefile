@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8008
 
-.PHONY: run test lint format install install-dev migrate demo clean
+.PHONY: run test lint format screenshots install install-dev migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,12 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# The demo app (its sites and the `demo` command) is installed only where DEMO is on.
 demo: migrate
-	FETCH_ALLOW_PRIVATE=1 $(BIN)/python manage.py demo --base-url http://$(HOST):$(PORT) --extra-studios --admin
+	DEMO=1 FETCH_ALLOW_PRIVATE=1 $(BIN)/python manage.py demo --base-url http://$(HOST):$(PORT) --extra-studios --admin
 
 run: demo
-	FETCH_ALLOW_PRIVATE=$${FETCH_ALLOW_PRIVATE:-1} $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	DEMO=1 FETCH_ALLOW_PRIVATE=$${FETCH_ALLOW_PRIVATE:-1} $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -45,6 +46,10 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Rewrites the README's screenshots (docs/screenshots/) from the browser tests; `make test` leaves them alone.
+screenshots: install-dev
+	SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm .test-db.sqlite3*

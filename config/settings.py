@@ -4,7 +4,8 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+
+from streaming import conf as streaming_conf
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,6 +43,11 @@ INSTALLED_APPS = [
     "streaming",
     "studios",
 ]
+# The offline demo (fake studio websites, their loader command, an LLM stand-in): on for `make run`
+# and the tests, off elsewhere so a deployment neither routes nor offers it.
+DEMO = env_bool("DEMO", False)
+if DEMO:
+    INSTALLED_APPS.append("studios.demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -147,13 +153,14 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
 
 # --- background jobs (Django's Tasks API through django-tasks) ---
-TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "thread")
-if TASKS_BACKEND != "thread":
-    raise ImproperlyConfigured(f"TASKS_BACKEND={TASKS_BACKEND!r} is not supported; use 'thread'.")
+# Unset values take the apps' own defaults (streaming/conf.py); `manage.py check` names values
+# that cannot work, such as an unknown TASKS_BACKEND.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", streaming_conf.DEFAULTS["TASKS_BACKEND"])
+TASKS_MAX_WORKERS = int(os.environ.get("TASKS_MAX_WORKERS", streaming_conf.DEFAULTS["TASKS_MAX_WORKERS"]))
 TASKS = {
     "default": {
         "BACKEND": "streaming.backends.ThreadPoolBackend",
-        "OPTIONS": {"MAX_WORKERS": int(os.environ.get("TASKS_MAX_WORKERS", "4"))},
+        "OPTIONS": {"MAX_WORKERS": TASKS_MAX_WORKERS},
     }
 }
 
@@ -172,13 +179,12 @@ if REDIS_URL:
         "db": int((_redis.path or "/0").lstrip("/") or 0),
         **({"password": _redis.password} if _redis.password else {}),
     }
-STREAM_TIMEOUT = float(os.environ.get("STREAM_TIMEOUT", "1800"))
-# Streams one user may hold open in one server process; past it, 429 too_many_streams.
-STREAM_MAX_PER_USER = int(os.environ.get("STREAM_MAX_PER_USER", "50"))
-# Each server process refreshes its runs' heartbeat this often; a run whose heartbeat is older
-# than the stale limit lost its process, and is marked interrupted and resumed.
-RUN_HEARTBEAT_INTERVAL = float(os.environ.get("RUN_HEARTBEAT_INTERVAL", "5"))
-RUN_HEARTBEAT_STALE_SECONDS = float(os.environ.get("RUN_HEARTBEAT_STALE_SECONDS", "30"))
+STREAM_TIMEOUT = float(os.environ.get("STREAM_TIMEOUT", streaming_conf.DEFAULTS["STREAM_TIMEOUT"]))
+STREAM_MAX_PER_USER = int(os.environ.get("STREAM_MAX_PER_USER", streaming_conf.DEFAULTS["STREAM_MAX_PER_USER"]))
+RUN_HEARTBEAT_INTERVAL = float(os.environ.get("RUN_HEARTBEAT_INTERVAL", streaming_conf.DEFAULTS["RUN_HEARTBEAT_INTERVAL"]))
+RUN_HEARTBEAT_STALE_SECONDS = float(
+    os.environ.get("RUN_HEARTBEAT_STALE_SECONDS", streaming_conf.DEFAULTS["RUN_HEARTBEAT_STALE_SECONDS"])
+)
 
 # --- the pipeline ---
 FETCH_ALLOW_PRIVATE = env_bool("FETCH_ALLOW_PRIVATE", False)

@@ -1,14 +1,20 @@
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from . import views
+
 urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("streaming.urls")),
     path("", include("studios.urls")),
 ]
+if apps.is_installed("studios.demo"):
+    urlpatterns.append(path("demo/sites/", include("studios.demo.urls")))
 
 # Unknown URLs under /api/ (and unexpected errors there) answer JSON, like every API error.
 handler404 = "config.errors.api_not_found"

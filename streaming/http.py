@@ -9,12 +9,13 @@ import functools
 import json
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+
+from .conf import conf
 
 MAX_JSON_BODY = 64 * 1024
 
@@ -101,7 +102,7 @@ def _origin_of(url):
 
 
 def _origin_allowed(request, origin):
-    if origin in settings.CORS_ALLOWED_ORIGINS:
+    if origin in conf.CORS_ALLOWED_ORIGINS:
         return True
     parts = urlsplit(origin)
     return parts.netloc == request.get_host() and parts.scheme == request.scheme

@@ -16,12 +16,12 @@ import threading
 from collections import Counter
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.http import StreamingHttpResponse
 from django_eventstream.eventrequest import EventRequest
 from django_eventstream.utils import add_default_headers, parse_last_event_id, sse_encode_event
 from django_eventstream.views import Listener, stream
 
+from .conf import conf
 from .events import envelope
 from .http import ApiError
 from .models import Run
@@ -101,7 +101,7 @@ class _OpenStreams:
         return release
 
     def _refuse_if_full(self, user):
-        limit = settings.STREAM_MAX_PER_USER
+        limit = conf.STREAM_MAX_PER_USER
         if self._counts[user.pk] >= limit:
             raise ApiError(
                 429,
@@ -143,7 +143,7 @@ def run_stream_response(request, run, user, after_seq=0):
         listener.user_id = user.pk
         listener.channels = event_request.channels
         frames = _exactly_once(stream(event_request, listener), channel, after_seq)
-        body = _until_complete(frames, settings.STREAM_TIMEOUT)
+        body = _until_complete(frames, conf.STREAM_TIMEOUT)
     response = RunStreamResponse(body, release)
     add_default_headers(response, request=request)
     response["X-Run-Id"] = str(run.pk)

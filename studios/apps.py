@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class StudiosConfig(AppConfig):
@@ -8,3 +9,7 @@ class StudiosConfig(AppConfig):
     def ready(self):
         # Registers the studio jobs with the run executor.
         from . import jobs  # noqa: F401
+        from .checks import check_llm, check_pipeline_numbers, check_time_zone
+
+        for check in (check_llm, check_time_zone, check_pipeline_numbers):
+            checks.register(check)

@@ -1,22 +1,11 @@
-import os
-
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
 from studios.demo.loader import load_demo
 from studios.models import Studio
-from tests.pipeline.support import LocalSite, Response
 from tests.live.server import DaphneServer, database_url
-
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-
-
-def skip_or_fail(reason):
-    """A missing service skips the test on a developer's machine and fails it where CI requires it."""
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{reason} (REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
+from tests.sites import LocalSite, Response
 
 
 @pytest.fixture(scope="session")

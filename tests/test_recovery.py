@@ -1,6 +1,5 @@
 """Runs whose process died are noticed by their stale heartbeat, marked interrupted and resumed."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from streaming import heartbeats, recovery
 from streaming.models import Run, RunEvent, RunStatus
 from studios.jobs import PROCESS_STUDIO
 from studios.models import Studio
+from tests.runs import wait_for_run
 
 
 @pytest.fixture
@@ -26,16 +26,6 @@ def stale_run(status=RunStatus.RUNNING, seconds=120):
     )
 
 
-def wait_until_finished(run, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run.refresh_from_db()
-        if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED):
-            return run
-        time.sleep(0.05)
-    raise AssertionError(f"run {run.pk} still {run.status}")
-
-
 def messages(run):
     return [e.data["data"].get("message") for e in RunEvent.objects.filter(run=run).order_by("seq")]
 
@@ -47,7 +37,7 @@ def test_a_run_with_a_stale_heartbeat_is_interrupted_then_resumed(studio, status
     log = messages(run)
     assert log[0] == f"Run {run.pk} was interrupted: the process running it stopped"
     assert log[1] == f"Resuming run {run.pk}"
-    finished = wait_until_finished(run)
+    finished = wait_for_run(run)
     assert finished.status == RunStatus.FAILED, "resumed and run again (its website is unreachable)"
     assert RunEvent.objects.filter(run=run, type="complete").count() == 1
     assert run.pk not in heartbeats.held_runs()

@@ -73,7 +73,7 @@ def index(request):
         {"studio": s, "url": reverse("demo_sites:home", args=[s["studio_id"]]), "about": _describe(s)}
         for s in sites.ALL_STUDIOS
     ]
-    return render(request, "studios/demo/index.html", {"studios": studios})
+    return render(request, "demo/index.html", {"studios": studios})
 
 
 @require_GET
@@ -104,8 +104,8 @@ def home(request, site):
         context["cards_json"] = r.jsonld_script(
             [{k: card[k] for k in ("title", "href", "when", "by", "is_past")} for card in cards]
         )
-        return render(request, "studios/demo/script_home.html", context)
-    return render(request, "studios/demo/home.html", context)
+        return render(request, "demo/script_home.html", context)
+    return render(request, "demo/home.html", context)
 
 
 @require_GET
@@ -115,7 +115,7 @@ def workshop(request, site, slug):
         # A page under the workshop pattern without any event: the JSON-LD site still marks it up,
         # as an FAQPage, which an event extractor must ignore.
         faq_jsonld = r.jsonld_script(r.faq_jsonld(sites.FAQ)) if studio["syntax"] == "json-ld" else ""
-        return render(request, "studios/demo/faq.html", _context(request, studio, faq=sites.FAQ, faq_jsonld=faq_jsonld))
+        return render(request, "demo/faq.html", _context(request, studio, faq=sites.FAQ, faq_jsonld=faq_jsonld))
     page = sites.get_page(studio, slug)
     if page is None:
         raise Http404("No such workshop.")
@@ -124,7 +124,7 @@ def workshop(request, site, slug):
     if syntax == "text":
         # What a person writes on a small studio's site: sentences, no markup a machine could read.
         context = _context(request, studio, title=sites.page_title(page), events=events, page=page)
-        return render(request, "studios/demo/text_workshop.html", context)
+        return render(request, "demo/text_workshop.html", context)
     for event in events:
         event["scope"] = r.scope(syntax, event["type"])
         event["jsonld"] = r.jsonld_script(r.to_jsonld(event)) if syntax == "json-ld" else ""
@@ -143,7 +143,7 @@ def workshop(request, site, slug):
             "location": r.scope(syntax, "Place", "location"),
         },
     )
-    return render(request, "studios/demo/workshop.html", context)
+    return render(request, "demo/workshop.html", context)
 
 
 @require_GET
@@ -155,7 +155,7 @@ def booking(request, site, slug):
     events = _events(request, studio, page, sites.today())
     return render(
         request,
-        "studios/demo/booking.html",
+        "demo/booking.html",
         _context(request, studio, title=sites.page_title(page), events=events,
                  workshop_url=reverse("demo_sites:workshop", args=[site, slug])),
     )
@@ -166,4 +166,4 @@ def info_page(request, site, page):
     studio = _studio_or_404(site)
     if page not in INFO_PAGES:
         raise Http404("No such page.")
-    return render(request, f"studios/demo/{page}.html", _context(request, studio, title=INFO_PAGES[page]))
+    return render(request, f"demo/{page}.html", _context(request, studio, title=INFO_PAGES[page]))

@@ -1,13 +1,12 @@
 """Run history in admin: the list, the panels a page carries, and the Retry action."""
 
-import time
-
 import pytest
 from django.contrib.auth import get_user_model
 
 from streaming.models import Run, RunStatus
 from studios.jobs import PROCESS_STUDIO
 from studios.models import Studio
+from tests.runs import wait_for_run
 
 RUNS = "/admin/streaming/run/"
 
@@ -27,16 +26,6 @@ def unreachable_studio(transactional_db, settings):
     return Studio.objects.create(studio_id="gone", name="Gone Studio", website="http://127.0.0.1:9/")
 
 
-def wait_until_finished(run, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run.refresh_from_db()
-        if not run.is_active:
-            return run
-        time.sleep(0.05)
-    raise AssertionError(f"run {run.pk} still {run.status} after {timeout}s")
-
-
 def test_retry_starts_a_new_run_for_failed_cancelled_and_interrupted_runs(admin_client_tx, unreachable_studio):
     old = [
         Run.objects.create(job=PROCESS_STUDIO, subject="gone", status=status)
@@ -47,7 +36,7 @@ def test_retry_starts_a_new_run_for_failed_cancelled_and_interrupted_runs(admin_
     retried = Run.objects.exclude(pk__in=[run.pk for run in old]).get()
     assert response["Location"] == f"{RUNS}watch/?ids={retried.pk}"
     assert (retried.job, retried.subject, retried.requested_by.username) == (PROCESS_STUDIO, "gone", "admin")
-    assert wait_until_finished(retried).status == RunStatus.FAILED, "the website is still unreachable"
+    assert wait_for_run(retried).status == RunStatus.FAILED, "the website is still unreachable"
     # The succeeded run was not retried, and the page says why.
     page = admin_client_tx.get(RUNS)
     assert b"only failed, cancelled or interrupted runs are retried" in page.content
@@ -69,7 +58,7 @@ def test_studio_page_shows_its_latest_run_and_process_now(admin_client_tx, unrea
     assert b"Process now" in page.content and b"run-panel" not in page.content
     response = admin_client_tx.post(f"/admin/studios/studio/{unreachable_studio.pk}/process/")
     assert response.status_code == 302
-    run = wait_until_finished(Run.objects.get(subject="gone"))
+    run = wait_for_run(Run.objects.get(subject="gone"))
     page = admin_client_tx.get(f"/admin/studios/studio/{unreachable_studio.pk}/change/")
     assert f'data-events-url="/api/runs/{run.pk}/events/"'.encode() in page.content
     assert admin_client_tx.get(f"/admin/studios/studio/{unreachable_studio.pk}/process/").status_code == 405

@@ -8,12 +8,12 @@ import pytest
 from streaming import jobs
 from streaming.models import Run, RunEvent, RunStatus
 from studios.models import Studio, Workshop
-from tests.pipeline.support import LocalSite, Response
+from tests.runs import wait_for_run
+from tests.sites import LocalSite, Response
 
 from .conftest import assert_error
 
 WAIT_JOB = "api_test_wait"
-FINISHED = {"succeeded", "failed", "cancelled", "interrupted"}
 
 EVENT_PAGE = """<html><head><script type="application/ld+json">
 {{"@context": "https://schema.org", "@type": "DanceEvent", "name": "Workshop {number}",
@@ -23,28 +23,11 @@ EVENT_PAGE = """<html><head><script type="application/ld+json">
 </script></head><body><h1>Workshop {number}</h1></body></html>"""
 
 
-def wait_until_finished(run_id, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = Run.objects.get(pk=run_id)
-        if run.status in FINISHED:
-            return run
-        time.sleep(0.05)
-    raise AssertionError(f"run {run_id} did not finish within {timeout}s: {Run.objects.get(pk=run_id).status}")
-
-
-def wait_for_status(run_id, status, timeout=10):
-    deadline = time.monotonic() + timeout
-    while Run.objects.get(pk=run_id).status != status:
-        assert time.monotonic() < deadline, f"run {run_id} never became {status}"
-        time.sleep(0.02)
-
-
 def end_active_runs():
     for run in Run.objects.filter(status__in=["queued", "running"]):
         run.cancel_requested = True
         run.save(update_fields=["cancel_requested"])
-        wait_until_finished(run.pk)
+        wait_for_run(run.pk)
 
 
 @pytest.fixture
@@ -100,13 +83,13 @@ def test_start_then_join_the_active_run(admin_api, wait_job):
 def test_cancel_a_running_run(admin_api, wait_job):
     run_id = start(admin_api).json()["id"]
     assert wait_job.wait(10)
-    wait_for_status(run_id, "running")
+    wait_for_run(run_id, [RunStatus.RUNNING], timeout=10)
 
     response = admin_api.post(f"/api/runs/{run_id}/cancel/")
     assert response.status_code == 202, response.content
     assert response.json()["cancel_requested"] is True and response.json()["status"] == "running"
 
-    run = wait_until_finished(run_id)
+    run = wait_for_run(run_id)
     assert run.status == "cancelled" and run.finished_at is not None
     body = admin_api.get(f"/api/runs/{run_id}/").json()
     assert body["status"] == "cancelled" and body["finished_at"]
@@ -134,7 +117,7 @@ def test_who_may_start_and_cancel(make_client, reader_api, wait_job):
     assert_error(viewer.post(f"/api/runs/{run_id}/cancel/"), 403, "permission_denied")
     assert_error(reader_api.post(f"/api/runs/{run_id}/cancel/"), 403, "permission_denied")
     assert runner.post(f"/api/runs/{run_id}/cancel/").status_code in (200, 202), "who may start may cancel"
-    assert wait_until_finished(run_id).status == "cancelled"
+    assert wait_for_run(run_id).status == "cancelled"
 
 
 @pytest.mark.parametrize(
@@ -195,7 +178,7 @@ def test_a_process_studio_run_fills_the_catalogue(admin_api, runs_end, settings)
         started = start(admin_api, job="process_studio", subject="local")
         assert started.status_code == 201, started.content
         assert start(admin_api, job="process_studio", subject="local").json()["id"] == started.json()["id"]
-        run = wait_until_finished(started.json()["id"])
+        run = wait_for_run(started.json()["id"])
     finally:
         site.close()
     assert run.status == "succeeded", run.error

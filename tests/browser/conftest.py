@@ -4,11 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import skip_or_fail
+from tests.services import skip_or_fail
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The README's screenshots are tracked files: rewritten only when asked (`make screenshots`).
+TAKE_SCREENSHOTS = os.environ.get("SCREENSHOTS") == "1"
 
 # Playwright's sync API keeps an event loop in this thread, which Django would otherwise take for
 # an async context; the ORM calls here are plain sequential test code.
@@ -42,6 +44,8 @@ class StaffBrowser:
         self.page.wait_for_url("**/admin/")
 
     def screenshot(self, name, locator=None):
+        if not TAKE_SCREENSHOTS:
+            return
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (locator or self.page).screenshot(path=str(SCREENSHOTS / name))
 

@@ -96,6 +96,8 @@ def test_run_detail_replays_a_finished_run(staff, demo):
 
     page.goto(f"/admin/streaming/run/{run.pk}/change/")
     page.wait_for_selector(FINISHED.format("succeeded"))
+    # A finished run's page says "succeeded" before its log is replayed; the replay ends with "finished".
+    page.wait_for_selector(".run-panel__connection[data-state='finished']")
     assert log_lines(page) == stored_log_messages(run)
     assert page.inner_text(".run-panel__percentage") == "100.0%"
 
@@ -108,6 +110,7 @@ def test_panel_in_dark_mode(browser, demo):
     try:
         dark.page.goto(f"/admin/streaming/run/{stream.run_id}/change/")
         dark.page.wait_for_selector(FINISHED.format("succeeded"))
+        dark.page.wait_for_selector(".run-panel__connection[data-state='finished']")  # the log replayed, for the screenshot
         background = dark.page.eval_on_selector(".run-panel", "el => getComputedStyle(el).backgroundColor")
         assert background != "rgb(255, 255, 255)", "the panel follows the admin's dark theme"
         dark.screenshot("panel-finished-dark.png", dark.page.locator(".run-panel"))

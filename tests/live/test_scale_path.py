@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import skip_or_fail
+from tests.services import skip_or_fail
 
 from .server import ROOT, DaphneServer
 from .sse import read_stream

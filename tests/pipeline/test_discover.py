@@ -6,8 +6,9 @@ import pytest
 from studios.pipeline.discover import discover_links, normalise_url
 from studios.pipeline.errors import DiscoveryError, StopRequested
 from studios.pipeline.fetch import Fetcher
+from tests.sites import Response
 
-from .support import FakeReporter, Response
+from .support import FakeReporter
 
 
 def links_page(*hrefs, head=""):

@@ -8,8 +8,7 @@ import pytest
 from studios.pipeline import fetch
 from studios.pipeline.errors import FetchError, NotHTML
 from studios.pipeline.fetch import Fetcher
-
-from .support import Response
+from tests.sites import Response
 
 
 def get(url):

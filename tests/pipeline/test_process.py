@@ -8,8 +8,9 @@ from studios.models import Artist, Studio, Workshop
 from studios.pipeline import extract
 from studios.pipeline.errors import DiscoveryError, StopRequested
 from studios.pipeline.process import process_studio
+from tests.sites import Response
 
-from .support import FakeReporter, Response, fixture_html
+from .support import FakeReporter, fixture_html
 
 pytestmark = pytest.mark.django_db
 

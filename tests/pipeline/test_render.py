@@ -16,8 +16,9 @@ from studios.pipeline.fetch import Fetcher
 from studios.pipeline.process import process_studio
 from studios.pipeline.render import RenderingFetcher
 from tests.live.expected import assert_catalogue_matches_demo
+from tests.sites import Response
 
-from .support import FakeReporter, Response, real_chromium, serve_demo_site
+from .support import FakeReporter, real_chromium, serve_demo_site
 
 JS_STUDIO = "rhythm_republic"
 

@@ -10,7 +10,8 @@ from studios.models import Studio, Workshop
 from studios.pipeline import fetch
 from studios.pipeline.errors import DiscoveryError
 from studios.pipeline.process import process_studio
-from tests.pipeline.support import FakeReporter, LocalSite, Response
+from tests.pipeline.support import FakeReporter
+from tests.sites import LocalSite, Response
 
 pytestmark = pytest.mark.django_db
 

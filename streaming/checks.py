@@ -1,0 +1,53 @@
+"""System checks for streaming's settings: values that cannot work stop `manage.py` commands early."""
+
+import math
+
+from django.core.checks import Error
+
+from .conf import conf
+
+TASKS_BACKENDS = ("thread",)
+
+
+def number_errors(values, check_id, *, allow_zero=False):
+    """An Error for each setting (name -> value) that is not a number above 0 (or at least 0)."""
+    errors = []
+    for name, value in values.items():
+        number = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+        if number and (value >= 0 if allow_zero else value > 0):
+            continue
+        errors.append(
+            Error(
+                f"{name} is {value!r}; it must be a number {'of at least 0' if allow_zero else 'above 0'}.",
+                hint=f"Set {name} in the environment, or leave it unset for its default.",
+                id=check_id,
+            )
+        )
+    return errors
+
+
+def check_settings(app_configs=None, **kwargs):
+    errors = []
+    if conf.TASKS_BACKEND not in TASKS_BACKENDS:
+        errors.append(
+            Error(
+                f"TASKS_BACKEND is {conf.TASKS_BACKEND!r}, which is not a run executor.",
+                hint=f"Use one of: {', '.join(TASKS_BACKENDS)}.",
+                id="streaming.E001",
+            )
+        )
+    names = ("TASKS_MAX_WORKERS", "STREAM_TIMEOUT", "STREAM_MAX_PER_USER", "RUN_HEARTBEAT_INTERVAL", "RUN_HEARTBEAT_STALE_SECONDS")
+    numbers = {name: getattr(conf, name) for name in names}
+    bad = number_errors(numbers, "streaming.E002")
+    errors += bad
+    if not bad and conf.RUN_HEARTBEAT_STALE_SECONDS <= conf.RUN_HEARTBEAT_INTERVAL:
+        errors.append(
+            Error(
+                f"RUN_HEARTBEAT_STALE_SECONDS ({conf.RUN_HEARTBEAT_STALE_SECONDS}) is not above "
+                f"RUN_HEARTBEAT_INTERVAL ({conf.RUN_HEARTBEAT_INTERVAL}): runs still being executed would be "
+                "taken for lost between two heartbeats, interrupted and started again.",
+                hint="Make the stale limit several heartbeat intervals long (the defaults are 30 and 5 seconds).",
+                id="streaming.E003",
+            )
+        )
+    return errors

@@ -1,0 +1,41 @@
+"""The streaming app's settings, each with a default, so a project that sets none of them still works.
+
+Read them as ``conf.STREAM_TIMEOUT``: the project's value when its settings define one, else the
+default below. Values are looked up on every access, so ``override_settings`` applies at once.
+"""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # The run executor; "thread" (an in-process thread pool) is the only one so far.
+    "TASKS_BACKEND": "thread",
+    # Runs one server process executes at once.
+    "TASKS_MAX_WORKERS": 4,
+    # Seconds a stream stays open before `close` (reason `timeout`) while the run goes on.
+    "STREAM_TIMEOUT": 1800.0,
+    # Streams one user may hold open in one server process; past it, 429 too_many_streams.
+    "STREAM_MAX_PER_USER": 50,
+    # Each server process refreshes its runs' heartbeat this often (seconds); a run whose heartbeat
+    # is older than the stale limit lost its process, and is marked interrupted and resumed.
+    "RUN_HEARTBEAT_INTERVAL": 5.0,
+    "RUN_HEARTBEAT_STALE_SECONDS": 30.0,
+    # Origins trusted for cross-site requests with a session cookie; same-origin is always trusted.
+    "CORS_ALLOWED_ORIGINS": [],
+}
+
+
+class AppSettings:
+    """An app's settings: the project's value when it sets one, else the app's documented default."""
+
+    def __init__(self, defaults):
+        self.defaults = defaults
+
+    def __getattr__(self, name):
+        try:
+            default = self.defaults[name]
+        except KeyError:
+            raise AttributeError(f"{name} is not one of this app's settings") from None
+        return getattr(settings, name, default)
+
+
+conf = AppSettings(DEFAULTS)

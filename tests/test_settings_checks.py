@@ -1,0 +1,111 @@
+"""`manage.py check` names each setting whose value cannot work, and stays quiet about the defaults."""
+
+import pytest
+from django.core.checks import run_checks
+from django.test import override_settings
+
+from streaming.conf import DEFAULTS, conf
+
+
+@pytest.fixture(autouse=True)
+def no_llm(settings):
+    # A developer's own LLM settings must not decide these tests.
+    settings.LLM_BASE_URL = settings.LLM_API_KEY = settings.LLM_MODEL = ""
+
+
+def problems():
+    return {(message.id, message.msg) for message in run_checks()}
+
+
+def ids():
+    return sorted(message.id for message in run_checks())
+
+
+def test_the_projects_settings_pass():
+    assert problems() == set()
+
+
+def test_streaming_works_with_none_of_its_settings_set(settings):
+    for name in DEFAULTS:
+        delattr(settings, name)
+    assert {name: getattr(conf, name) for name in DEFAULTS} == DEFAULTS
+    assert problems() == set()
+
+
+@override_settings(TASKS_BACKEND="celery")
+def test_an_unknown_tasks_backend():
+    assert problems() == {("streaming.E001", "TASKS_BACKEND is 'celery', which is not a run executor.")}
+
+
+@pytest.mark.parametrize("name", ["STREAM_TIMEOUT", "STREAM_MAX_PER_USER", "RUN_HEARTBEAT_INTERVAL", "RUN_HEARTBEAT_STALE_SECONDS", "TASKS_MAX_WORKERS"])
+@pytest.mark.parametrize("value", [0, -1, "10", None, float("nan")])
+def test_streaming_numbers_must_be_above_zero(settings, name, value):
+    setattr(settings, name, value)
+    assert problems() == {("streaming.E002", f"{name} is {value!r}; it must be a number above 0.")}
+
+
+@pytest.mark.parametrize("stale", [5, 2])
+def test_the_stale_limit_must_outlast_a_heartbeat(settings, stale):
+    settings.RUN_HEARTBEAT_INTERVAL, settings.RUN_HEARTBEAT_STALE_SECONDS = 5, stale
+    assert ids() == ["streaming.E003"]
+
+
+@pytest.mark.parametrize(
+    "llm, message",
+    [
+        ({"LLM_MODEL": "gpt-4o-mini"}, "LLM_MODEL is set but neither LLM_BASE_URL nor LLM_API_KEY is: the LLM would stay off."),
+        ({"LLM_BASE_URL": "http://127.0.0.1:11434/v1"}, "LLM_BASE_URL is set but LLM_MODEL is not: the LLM would stay off."),
+        ({"LLM_API_KEY": "sk-test"}, "LLM_API_KEY is set but LLM_MODEL is not: the LLM would stay off."),
+        (
+            {"LLM_BASE_URL": "http://127.0.0.1:11434/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "  "},
+            "LLM_BASE_URL and LLM_API_KEY are set but LLM_MODEL is not: the LLM would stay off.",
+        ),
+    ],
+)
+def test_an_llm_half_configured(settings, llm, message):
+    for name, value in llm.items():
+        setattr(settings, name, value)
+    assert problems() == {("studios.E001", message)}
+
+
+@pytest.mark.parametrize(
+    "llm",
+    [
+        {},
+        {"LLM_API_KEY": "sk-test", "LLM_MODEL": "gpt-4o-mini"},
+        {"LLM_BASE_URL": "http://127.0.0.1:11434/v1", "LLM_MODEL": "qwen2.5vl:7b"},
+    ],
+    ids=["off", "openai", "local-server"],
+)
+def test_an_llm_off_or_fully_configured_passes(settings, llm):
+    for name, value in llm.items():
+        setattr(settings, name, value)
+    assert problems() == set()
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "asia/kolkata"])
+def test_time_zone_must_be_a_real_zone(zone):
+    # Django itself refuses an unknown zone only when the settings load, not when they change.
+    with override_settings(TIME_ZONE=zone):
+        assert ids() == ["studios.E002"]
+
+
+@pytest.mark.parametrize("name", ["FETCH_TIMEOUT", "FETCH_DEADLINE", "FETCH_MAX_BYTES", "DISCOVERY_MAX_PAGES", "MAX_LINKS_PER_RUN", "RENDER_TIMEOUT", "LLM_TIMEOUT", "LLM_TEXT_BUDGET"])
+@pytest.mark.parametrize("value", [0, -5])
+def test_pipeline_limits_must_be_above_zero(settings, name, value):
+    setattr(settings, name, value)
+    assert problems() == {("studios.E003", f"{name} is {value!r}; it must be a number above 0.")}
+
+
+@pytest.mark.parametrize("name", ["FETCH_MAX_REDIRECTS", "FETCH_RETRIES", "FETCH_RETRY_BACKOFF", "LLM_MAX_RETRIES", "LLM_RETRY_BACKOFF"])
+def test_pipeline_retries_and_redirects_may_be_zero_but_not_negative(settings, name):
+    setattr(settings, name, 0)
+    assert problems() == set()
+    setattr(settings, name, -1)
+    assert problems() == {("studios.E003", f"{name} is -1; it must be a number of at least 0.")}
+
+
+@pytest.mark.parametrize("threshold, failing", [(0, False), (100, False), (-1, True), (101, True)])
+def test_artist_match_threshold_is_a_score_from_0_to_100(settings, threshold, failing):
+    settings.ARTIST_MATCH_THRESHOLD = threshold
+    assert ids() == (["studios.E004"] if failing else [])
