@@ -1,14 +1,46 @@
-import os
+"""The ASGI application daphne serves: HTTP through Django, WebSocket through channels."""
 
-from django.core.asgi import get_asgi_application
+import os
+import re
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up first)
+import django  # noqa: E402
+
+django.setup(set_prefix=False)
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
 from streaming.recovery import start_watchdog  # noqa: E402
+from streaming.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+# The long-lived responses: a run's SSE stream, and the start endpoints that stream the run they start.
+STREAM_PATHS = re.compile(r"^/api/(runs/[0-9]+/events/|streaming/)")
+
+
+class StreamsShareOneThread(ASGIHandler):
+    """Django's ASGI handler, except that stream requests run their sync parts on one shared thread.
+
+    Django gives every request a thread of its own for the sync code it runs (middleware, the view),
+    and that thread lives as long as the response: one idle thread per open stream. A stream's sync
+    part (who asks, starting the run) is short and its body is async, so streams share the thread
+    that sync code uses outside a request's own context instead.
+    """
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and STREAM_PATHS.match(scope["path"]):
+            await self.handle(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
+application = ProtocolTypeRouter(
+    {
+        "http": StreamsShareOneThread(),
+        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+    }
+)
 # The server process executes runs: keep their heartbeats fresh and resume runs whose process died.
 start_watchdog()

@@ -86,8 +86,8 @@ def _check_session_request(request):
     referer = request.META.get("HTTP_REFERER")
     if (
         fetch_site in ("cross-site", "same-site")
-        or (origin and not _origin_allowed(request, origin))
-        or (referer and not _origin_allowed(request, _origin_of(referer)))
+        or (origin and not origin_allowed(origin, request.get_host(), request.scheme))
+        or (referer and not origin_allowed(_origin_of(referer), request.get_host(), request.scheme))
     ):
         raise ApiError(403, "cross_site_refused", "Requests with a session cookie must come from this site.")
     if request.method not in ("GET", "HEAD", "OPTIONS"):
@@ -101,11 +101,12 @@ def _origin_of(url):
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _origin_allowed(request, origin):
+def origin_allowed(origin: str, host: str, scheme: str) -> bool:
+    """Whether a page at `origin` may use a session of this site, served at `host` over `scheme`."""
     if origin in conf.CORS_ALLOWED_ORIGINS:
         return True
     parts = urlsplit(origin)
-    return parts.netloc == request.get_host() and parts.scheme == request.scheme
+    return parts.netloc == host and parts.scheme == scheme
 
 
 def require(allowed, message):

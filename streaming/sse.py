@@ -1,48 +1,51 @@
-"""Server-Sent Events delivery of one run, on top of django-eventstream's stream.
+"""Server-Sent Events delivery of one run, served from the run's feed (streaming.fanout).
 
-django-eventstream replays from storage and then follows live events, but its streams never end,
-and a burst of events that arrives while it reads storage can be sent twice (it re-reads from the
-old position), and with Redis an event published before its subscription is ready can be missed.
-A run's stream here therefore passes the library's frames through a filter that delivers every
-event exactly once and in order (duplicates dropped, gaps filled from the run's log), begins at the
-requested point (the first event unless resuming), ends after the run's `complete` event, and sends
-`close` when STREAM_TIMEOUT runs out while the run goes on.
+A stream begins at the requested point (the run's first event unless resuming), sends every event
+once and in order, ends after the run's `complete` event, and sends `close` when STREAM_TIMEOUT
+runs out while the run goes on. It runs on the event loop: while it waits it holds no thread and
+no database connection.
 """
 
-import asyncio
 import json
-import re
 import threading
 from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.http import StreamingHttpResponse
-from django_eventstream.eventrequest import EventRequest
-from django_eventstream.utils import add_default_headers, parse_last_event_id, sse_encode_event
-from django_eventstream.views import Listener, stream
+from django.http import HttpRequest, StreamingHttpResponse
+from django_eventstream.utils import add_default_headers, get_channelmanager, parse_last_event_id, sse_encode_event
 
 from .conf import conf
 from .events import envelope
+from .fanout import follow
 from .http import ApiError
 from .models import Run
 from .storage import RunEventStorage, channel_for_run, parse_seq, run_id_from_channel
 
-FRAME_ID = re.compile(r"^id: run-[0-9]+:([0-9]+)$", re.MULTILINE)
-FRAME_TYPE = re.compile(r"^event: (.*)$", re.MULTILINE)
+# As django-eventstream opens its streams: padding past proxies' buffers, then `stream-open`.
+STREAM_OPEN = ":" + " " * 2048 + "\n\nevent: stream-open\ndata:\n\n"
+KEEP_ALIVE = "event: keep-alive\ndata:\n\n"
+KEEP_ALIVE_SECONDS = 20.0
 
 
-def last_event_seq(request, run):
+def last_event_seq(request: HttpRequest, run: Run) -> int:
     """The seq a reconnecting client last saw (Last-Event-ID header or ?lastEventId=), else 0."""
-    raw = request.META.get("HTTP_LAST_EVENT_ID") or request.GET.get("lastEventId") or ""
-    if not raw:
+    return seq_after(request.META.get("HTTP_LAST_EVENT_ID") or request.GET.get("lastEventId") or "", run.pk)
+
+
+def seq_after(last_event_id: str, run_id: int) -> int:
+    """The seq in a last event id of the run (`run-<id>:<seq>`), 0 for none; ApiError 400 if unreadable."""
+    if not last_event_id:
         return 0
     try:
-        seq = parse_seq(parse_last_event_id(raw).get(channel_for_run(run.pk), ""))
+        seq = parse_seq(parse_last_event_id(last_event_id).get(channel_for_run(run_id), ""))
     except ValueError:
         seq = None
     if seq is None:
         raise ApiError(
-            400, "invalid_last_event_id", f"Last-Event-ID must look like 'run-{run.pk}:<number>', not {raw[:80]!r}."
+            400,
+            "invalid_last_event_id",
+            f"Last-Event-ID must look like 'run-{run_id}:<number>', not {last_event_id[:80]!r}.",
         )
     return seq
 
@@ -126,78 +129,38 @@ class RunStreamResponse(StreamingHttpResponse):
         super().close()
 
 
-def run_stream_response(request, run, user, after_seq=0):
-    """The run's events as SSE from after `after_seq`; ApiError 429 past STREAM_MAX_PER_USER."""
-    release = open_streams.reserve(user)
+def run_stream_response(request: HttpRequest, run: Run, user: Any, after_seq: int = 0) -> StreamingHttpResponse:
+    """The run's events as SSE from after `after_seq`; ApiError 403 for a user the channel manager
+    refuses, 429 past STREAM_MAX_PER_USER."""
     channel = channel_for_run(run.pk)
+    if not get_channelmanager().can_read_channel(user, channel):
+        raise ApiError(403, "permission_denied", "You may not view runs.")
+    release = open_streams.reserve(user)
     if not run.is_active and after_seq >= RunEventStorage().get_current_id(channel):
         # Nothing will follow: say so instead of holding a connection open forever.
         body = _single_frame(close_frame("finished", "The run has finished; there are no more events"))
     else:
-        event_request = EventRequest()
-        event_request.channels = {channel}
-        event_request.channel_last_ids = {channel: str(after_seq)}
-        event_request.is_next = False
-        event_request.user = user
-        listener = Listener()
-        listener.user_id = user.pk
-        listener.channels = event_request.channels
-        frames = _exactly_once(stream(event_request, listener), channel, after_seq)
-        body = _until_complete(frames, conf.STREAM_TIMEOUT)
+        body = run_frames(run.pk, after_seq, conf.STREAM_TIMEOUT)
     response = RunStreamResponse(body, release)
     add_default_headers(response, request=request)
     response["X-Run-Id"] = str(run.pk)
     return response
 
 
-async def _single_frame(frame):
+async def _single_frame(frame: str) -> AsyncIterator[str]:
     yield frame
 
 
-def _stored_frames(channel, after_seq, before_seq):
-    events = RunEventStorage().get_events(channel, after_seq, limit=before_seq - after_seq - 1)
-    return [sse_encode_event(e.type, e.data, event_id=f"{channel}:{e.id}") for e in events]
-
-
-async def _exactly_once(chunks, channel, after_seq):
-    """Yield the library's output frame by frame, each run event once, in order, with no gaps."""
-    last_seq = after_seq
-    try:
-        async for chunk in chunks:
-            for frame in chunk.split("\n\n"):
-                if not frame.strip():
-                    continue
-                match = FRAME_ID.search(frame)
-                if match is None:
-                    yield frame + "\n\n"  # the library's own frames: padding, stream-open, keep-alive
-                    continue
-                seq = int(match.group(1))
-                if seq <= last_seq:
-                    continue
-                if seq > last_seq + 1:
-                    for missing in await sync_to_async(_stored_frames)(channel, last_seq, seq):
-                        yield missing
-                last_seq = seq
-                yield frame + "\n\n"
-    finally:
-        await chunks.aclose()
-
-
-async def _until_complete(frames, timeout):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    try:
-        while True:
-            try:
-                frame = await asyncio.wait_for(anext(frames), max(deadline - loop.time(), 0))
-            except TimeoutError:
-                yield close_frame("timeout", "Stream time limit reached; reconnect with the last event id to resume")
-                return
-            except StopAsyncIteration:
-                return
-            yield frame
-            event_type = FRAME_TYPE.search(frame)
-            if event_type and event_type.group(1) == "complete":
-                return
-    finally:
-        await frames.aclose()
+async def run_frames(run_id: int, after_seq: int, timeout: float) -> AsyncIterator[str]:
+    """The SSE body: what the feed holds past `after_seq`, then live, until `complete` or the time limit."""
+    yield STREAM_OPEN
+    complete = False
+    async for frames in follow(run_id, after_seq, timeout, quiet=KEEP_ALIVE_SECONDS):
+        if not frames:
+            yield KEEP_ALIVE
+            continue
+        # Everything this stream has not seen yet, in one write.
+        yield "".join(frame.sse for frame in frames)
+        complete = frames[-1].type == "complete"
+    if not complete:
+        yield close_frame("timeout", "Stream time limit reached; reconnect with the last event id to resume")

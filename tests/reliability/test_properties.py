@@ -2,16 +2,19 @@
 
 import asyncio
 import json
+from unittest import mock
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from django_eventstream.utils import sse_encode_event
+from django_eventstream.event import Event
+from django_eventstream.views import get_listener_manager
 from httpx_sse._decoders import SSEDecoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streaming.events import envelope
-from streaming.sse import _exactly_once
+from streaming import fanout
 from studios.pipeline.discover import normalise_url
 from studios.pipeline.match import normalise_handle, normalise_name, split_artists
 from studios.pipeline.validate import is_past, normalise_sessions, parse_moment, studio_zone
@@ -33,25 +36,67 @@ def decode(body):
     return events
 
 
-async def through_the_stream_filter(frames):
-    async def library_output():
-        yield "".join(frames)  # the library may hand over several frames in one chunk
+async def through_a_feed(log, arrivals, stored_before=0):
+    """The frames a run's feed holds when it starts with `stored_before` events in the run's log,
+    and then the rest are stored and `arrivals` (seqs: repeated, missing, out of order) reach it live."""
+    stored = stored_before
 
-    return [frame async for frame in _exactly_once(library_output(), "run-1", 0)]
+    async def read_log(channel, after_seq, limit):
+        return [Event(channel, "logs", log[seq - 1], id=seq) for seq in range(after_seq + 1, stored + 1)][:limit]
+
+    async def until(condition):
+        # As a stream waiting for more does: it makes the feed look at the log when nothing arrives.
+        for _ in range(2000):
+            if condition():
+                return
+            await feed.wait_for_more(feed.last_seq, timeout=0.001)
+
+    with mock.patch.object(fanout, "_read_log_async", read_log), mock.patch.object(fanout, "QUIET_CHECK_SECONDS", 0.001):
+        feed = fanout.subscribe(1)
+        try:
+            await until(lambda: feed.last_seq == stored_before)
+            stored = len(log)  # publishing stores an event before it is delivered
+            for seq in arrivals:
+                get_listener_manager().add_to_queues("run-1", Event("run-1", "logs", log[seq - 1], id=seq))
+            await until(lambda: feed.last_seq == len(log))
+            return feed.frames_after(0)
+        finally:
+            fanout.unsubscribe(feed)
+
+
+def run_in_own_loop(coroutine):
+    # A thread of its own: an event loop may already run in this one (the browser tests' Playwright).
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 @settings(max_examples=100, deadline=None, derandomize=True)
 @given(messages=st.lists(MESSAGES, min_size=1, max_size=5), level=st.sampled_from(["info", "success", "warning", "error"]))
 def test_log_envelopes_round_trip_through_sse_framing(messages, level):
     sent = [envelope("logs", {"message": message, "level": level}) for message in messages]
-    frames = [sse_encode_event("logs", json.dumps(item), event_id=f"run-1:{seq}") for seq, item in enumerate(sent, start=1)]
-    # A thread of its own: an event loop may already run in this one (the browser tests' Playwright).
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        delivered = thread.submit(asyncio.run, through_the_stream_filter(frames)).result()
-    received = decode("".join(delivered))
+    log = [json.dumps(item) for item in sent]
+    frames = run_in_own_loop(through_a_feed(log, range(1, len(log) + 1)))  # every event live
+    received = decode("".join(frame.sse for frame in frames))
     assert [event.event for event in received] == ["logs"] * len(sent)
     assert [event.id for event in received] == [f"run-1:{seq}" for seq in range(1, len(sent) + 1)]
     assert [json.loads(event.data) for event in received] == sent
+    assert [json.loads(frame.message) for frame in frames] == [
+        {"id": f"run-1:{seq}", "event": "logs", "data": item} for seq, item in enumerate(sent, start=1)
+    ]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(data=st.data(), size=st.integers(min_value=1, max_value=40))
+def test_a_feed_holds_every_event_once_in_order_however_they_arrive(data, size):
+    log = [json.dumps(envelope("logs", {"message": f"line {seq}", "level": "info"})) for seq in range(1, size + 1)]
+    # Live delivery may repeat events, skip them (Redis subscribing late) or overflow the library's queue.
+    arrivals = data.draw(st.lists(st.integers(min_value=1, max_value=size), max_size=3 * size))
+    stored_before = data.draw(st.integers(min_value=0, max_value=size))
+    frames = run_in_own_loop(through_a_feed(log, arrivals, stored_before))
+    assert [frame.seq for frame in frames] == list(range(1, size + 1))
+    assert [frame.sse for frame in frames] == [
+        sse_encode_event("logs", text, event_id=f"run-1:{seq}") for seq, text in enumerate(log, start=1)
+    ]
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)

@@ -1,0 +1,109 @@
+"""A run's stream over WebSocket at /ws/runs/<id>/: the same events, ids and rules as its SSE stream.
+
+Each event is one text message ``{"id": "run-<id>:<seq>", "event": "<type>", "data": <envelope>}``,
+served from the run's feed (streaming.fanout) like every SSE stream of the run. The socket closes
+(code 1000) after `complete`; at STREAM_TIMEOUT a `close` event comes first, and reconnecting with
+``?last_event_id=run-<id>:<seq>`` resumes after that event.
+
+Who asks: a session (the admin's pages, same-site only) or ``Authorization: Token <key>`` in the
+handshake's headers, so a token never travels in a URL. A refused socket gets one message
+``{"event": "error", "data": {"error": {"code", "message"}}}`` and is closed with 4400, 4401, 4403,
+4404 or 4429.
+"""
+
+import asyncio
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django_eventstream.utils import get_channelmanager
+from rest_framework.authtoken.models import Token
+
+from .conf import conf
+from .events import envelope
+from .fanout import follow
+from .http import ApiError, origin_allowed
+from .models import Run
+from .permissions import can_watch_runs
+from .sse import KEEP_ALIVE_SECONDS, open_streams, seq_after
+from .storage import channel_for_run
+
+CLOSE_CODES = {400: 4400, 401: 4401, 403: 4403, 404: 4404, 429: 4429}
+
+
+class RunEventsConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        self.release = None
+        self.follower: asyncio.Task | None = None
+        await self.accept()
+        try:
+            user, run, after_seq = await self._admit()
+            self.release = open_streams.reserve(user)
+        except ApiError as refused:
+            message = {"error": {"code": refused.code, "message": refused.message}}
+            await self.send(json.dumps({"event": "error", "data": message}))
+            await self.close(code=CLOSE_CODES.get(refused.status, 4400))
+            return
+        self.follower = asyncio.create_task(self._follow(run.pk, after_seq))
+
+    async def disconnect(self, code: int) -> None:
+        if self.follower is not None:
+            self.follower.cancel()
+        if self.release is not None:
+            self.release()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Clients have nothing to say once connected; what they send is ignored."""
+
+    async def _follow(self, run_id: int, after_seq: int) -> None:
+        complete = False
+        async for frames in follow(run_id, after_seq, conf.STREAM_TIMEOUT, quiet=KEEP_ALIVE_SECONDS):
+            for frame in frames:
+                await self.send(frame.message)
+            complete = bool(frames) and frames[-1].type == "complete"
+        if not complete:
+            timeout = envelope(
+                "close",
+                {"message": "Stream time limit reached; reconnect with the last event id to resume", "reason": "timeout"},
+            )
+            await self.send(json.dumps({"event": "close", "data": timeout}))
+        await self.close(code=1000)
+
+    @database_sync_to_async
+    def _admit(self) -> tuple[Any, Run, int]:
+        user = self._user()
+        if not can_watch_runs(user):
+            raise ApiError(403, "permission_denied", "You may not view runs.")
+        run_id = self.scope["url_route"]["kwargs"]["run_id"]
+        run = Run.objects.filter(pk=run_id).first()
+        if run is None:
+            raise ApiError(404, "run_not_found", f"There is no run {run_id}.")
+        if not get_channelmanager().can_read_channel(user, channel_for_run(run.pk)):
+            raise ApiError(403, "permission_denied", "You may not view this run.")
+        return user, run, self._after_seq(run)
+
+    def _user(self) -> Any:
+        headers = dict(self.scope.get("headers", []))
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        if authorization:
+            scheme, _, key = authorization.partition(" ")
+            token = Token.objects.select_related("user").filter(key=key.strip()).first() if scheme == "Token" else None
+            if token is None or not token.user.is_active:
+                raise ApiError(401, "invalid_token", "Use 'Authorization: Token <key>' with a valid key.")
+            return token.user
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            raise ApiError(401, "not_authenticated", "Sign in as staff or send 'Authorization: Token <key>'.")
+        # A browser sends the session cookie whichever site opened the socket.
+        origin = headers.get(b"origin", b"").decode("latin-1")
+        host = headers.get(b"host", b"").decode("latin-1")
+        scheme = "https" if self.scope.get("scheme") == "wss" else "http"
+        if not origin or not origin_allowed(origin, host, scheme):
+            raise ApiError(403, "cross_site_refused", "Sessions may open run sockets from this site only.")
+        return user
+
+    def _after_seq(self, run: Run) -> int:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        return seq_after((query.get("last_event_id") or query.get("lastEventId") or [""])[0], run.pk)
