@@ -8,6 +8,7 @@ each (``streaming.schema.documented_by``).
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import EndpointEnumerator
 from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
 
 from streaming.schema import error_doc
 
@@ -22,8 +23,41 @@ ERROR_CODES = {
 }
 
 
+# Every text input refuses NUL (DRF's ProhibitNullCharactersValidator: PostgreSQL cannot store it).
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+
+# What Django's URLValidator takes, as a JSON Schema pattern: http(s) or ftp(s), a host name whose
+# labels have at most 63 characters and whose last label is letters (or punycode), an IPv4 address
+# or localhost, a port, then anything but whitespace (Python's \s, spelled out) and NUL. Host names
+# are ASCII here ("uri" is), and user:password excludes the brackets Python's urlsplit refuses.
+_NOT_TEXT = r"\u0000\t\n\u000b\f\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+_TLD = r"(?:[a-zA-Z][a-zA-Z-]{0,61}[a-zA-Z]|xn--[a-zA-Z0-9]{1,59})"
+_IPV4_PART = r"(?:0|25[0-5]|2[0-4][0-9]|1[0-9]?[0-9]?|[1-9][0-9]?)"
+URL_PATTERN = (
+    r"^(?:[hH][tT][tT][pP][sS]?|[fF][tT][pP][sS]?)://"
+    rf"(?:[^{_NOT_TEXT}:@/\[\]]+(?::[^{_NOT_TEXT}:@/\[\]]*)?@)?"
+    rf"(?:{_IPV4_PART}(?:\.{_IPV4_PART}){{3}}|{_LABEL}(?:\.{_LABEL})*\.{_TLD}\.?|[lL][oO][cC][aA][lL][hH][oO][sS][tT])"
+    r"(?::[0-9]{1,5})?"
+    rf"(?:[/?#][^{_NOT_TEXT}]*)?$"
+)
+
+
+def _state_what_text_input_takes(schema, field):
+    """Add to a text input's schema the limits its validators apply that drf-spectacular leaves out."""
+    if isinstance(field, serializers.URLField):
+        # A blank-able URL is a oneOf of a URL and "": the limits go on the URL.
+        for branch in (branch for branch in schema.get("oneOf", [schema]) if branch.get("format") == "uri"):
+            branch["pattern"] = URL_PATTERN
+            if field.max_length is not None:
+                branch["maxLength"] = field.max_length
+    elif schema.get("type") == "string" and "pattern" not in schema and "enum" not in schema:
+        schema["pattern"] = NO_NUL_PATTERN
+
+
 class ApiAutoSchema(AutoSchema):
-    """drf-spectacular's AutoSchema, adding the JSON error responses every operation may give."""
+    """drf-spectacular's AutoSchema, adding the JSON error responses every operation may give, and
+    stating what text inputs take."""
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -34,10 +68,29 @@ class ApiAutoSchema(AutoSchema):
                 )
         return dict(sorted(responses.items()))
 
+    def _map_basic_serializer(self, serializer, direction):
+        # Noted for _insert_field_validators, which drf-spectacular calls without the direction.
+        self._mapping_direction = direction
+        return super()._map_basic_serializer(serializer, direction)
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        # After drf-spectacular's own: its patterns come from the validators, and it would wrap a
+        # blank-able text field with a pattern in a oneOf that "" matches twice.
+        if getattr(self, "_mapping_direction", None) == "request" and isinstance(field, serializers.CharField):
+            _state_what_text_input_takes(schema, field)
+
     def _get_filter_parameters(self):
         # django-filter takes an empty value (?status=) as no filter; say so, since an empty value
-        # is otherwise outside an enum's, a date's or a boolean's schema.
-        return [{**parameter, "allowEmptyValue": True} for parameter in super()._get_filter_parameters()]
+        # is otherwise outside an enum's, a date's or a boolean's schema. Its text filters are form
+        # fields, which refuse NUL.
+        parameters = []
+        for parameter in super()._get_filter_parameters():
+            schema = parameter["schema"]
+            if schema == {"type": "string"}:
+                schema = {**schema, "pattern": NO_NUL_PATTERN}
+            parameters.append({**parameter, "schema": schema, "allowEmptyValue": True})
+        return parameters
 
     def _error_statuses(self):
         statuses = {"401": ERROR_CODES["401"], "403": ERROR_CODES["403"]}

@@ -10,7 +10,15 @@ from rest_framework.views import APIView
 
 from .models import Run, RunStatus
 from .permissions import RunPermission
-from .schema import STREAM_DESCRIPTION, STREAM_FORBIDDEN, STREAM_HEADERS, STREAM_LIMITED, error_doc, stream_response
+from .schema import (
+    LAST_EVENT_ID_PATTERN,
+    STREAM_DESCRIPTION,
+    STREAM_FORBIDDEN,
+    STREAM_HEADERS,
+    STREAM_LIMITED,
+    error_doc,
+    stream_response,
+)
 from .serializers import RunSerializer, RunStartSerializer
 from .services import SubjectRefused, request_cancel, start_run
 
@@ -115,14 +123,21 @@ class RunEventsSchema(APIView):
         "`close` event with reason `finished`. Needs `streaming.view_run`.\n\n" + STREAM_DESCRIPTION,
         parameters=[
             OpenApiParameter(
-                "Last-Event-ID", str, OpenApiParameter.HEADER, description="The last id seen, `run-<id>:<seq>`."
+                "Last-Event-ID",
+                {"type": "string", "pattern": LAST_EVENT_ID_PATTERN},
+                OpenApiParameter.HEADER,
+                description="The last id seen of this run, `run-<run_id>:<seq>`; an id of another run answers 400.",
             ),
-            OpenApiParameter("lastEventId", str, description="The same as the Last-Event-ID header."),
+            OpenApiParameter(
+                "lastEventId",
+                {"type": "string", "pattern": LAST_EVENT_ID_PATTERN},
+                description="The same as the Last-Event-ID header (which wins when both are sent).",
+            ),
             *STREAM_HEADERS,
         ],
         responses={
             **stream_response("The run's events, then the end of the response."),
-            400: error_doc("`invalid_last_event_id`"),
+            400: error_doc("`invalid_last_event_id`: not an id of this run's events"),
             403: error_doc(STREAM_FORBIDDEN),
             429: error_doc(STREAM_LIMITED),
             404: error_doc("`run_not_found`"),

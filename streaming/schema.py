@@ -8,10 +8,11 @@ hook adds that description at the plain view's route.
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.views import APIView
 
-from .serializers import RUN_EVENT, ErrorSerializer
+from .serializers import RUN_EVENT, ErrorSerializer, RunStreamFrameSerializer
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -25,11 +26,12 @@ event: <type>
 data: <one RunEvent envelope, JSON>
 ```
 
-The `data` of every frame is one `RunEvent` envelope (the schema below): `logs`, `progress_bar`,
-`complete` (always the run's last event; the server then ends the response), `error` (the run itself
-failed; a `complete` with status `failed` follows) or `close` (the stream's time limit ended it while
-the run goes on; reconnect with the last id). django-eventstream's own frames (`stream-open`,
-`keep-alive`, `stream-reset`) may appear between them: ignore types you do not know.
+The schema below describes one frame as an SSE client reads it (`event`, `id`, `data`). The `data`
+of the run's events is one `RunEvent` envelope: `logs`, `progress_bar`, `complete` (always the run's
+last event; the server then ends the response), `error` (the run itself failed; a `complete` with
+status `failed` follows) or `close` (the stream's time limit ended it while the run goes on; reconnect
+with the last id). django-eventstream's own frames (`stream-open`, `keep-alive`, `stream-reset`,
+`stream-error`) may appear between them: ignore types you do not know.
 """
 
 STREAM_FORBIDDEN = (
@@ -39,6 +41,10 @@ STREAM_FORBIDDEN = (
 
 STREAM_LIMITED = "`too_many_streams`: the user holds STREAM_MAX_PER_USER streams open already; `Retry-After` says when to try again"
 
+# The events endpoint's Last-Event-ID: an id of the run's frames (the run in the path), or nothing.
+# Digits beyond 18 name no event; another run's id, which a pattern cannot tell apart, answers 400 too.
+LAST_EVENT_ID_PATTERN = r"^(run-(0|[1-9][0-9]*):[0-9]{1,18})?$"
+
 STREAM_HEADERS = [
     OpenApiParameter("X-Run-Id", int, OpenApiParameter.HEADER, response=[200], description="The run streamed."),
     OpenApiParameter("Cache-Control", str, OpenApiParameter.HEADER, response=[200], description="`no-cache`"),
@@ -47,7 +53,17 @@ STREAM_HEADERS = [
 
 
 def stream_response(description: str) -> dict[tuple[int, str], OpenApiResponse]:
-    return {(200, "text/event-stream"): OpenApiResponse(RUN_EVENT, description=description)}
+    return {(200, "text/event-stream"): OpenApiResponse(RunStreamFrameSerializer, description=description)}
+
+
+class RunEventJSONFieldExtension(OpenApiSerializerFieldExtension):
+    # OpenAPI 3.0 has no contentMediaType/contentSchema (3.1 has): an extension names the envelope's
+    # schema instead, which also keeps RunEvent and its event types among the components.
+    target_class = "streaming.serializers.RunEventJSONField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        envelope = auto_schema.resolve_serializer(RUN_EVENT, direction)
+        return {"type": "string", "x-contentMediaType": "application/json", "x-contentSchema": envelope.ref}
 
 
 def error_doc(codes: str) -> OpenApiResponse:

@@ -100,14 +100,19 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
 
 
-def _const(value):
-    """A string field whose schema admits one value: the event type an envelope carries."""
+def _one_of(values, **kwargs):
+    """A string field whose schema admits only `values`."""
 
-    @extend_schema_field({"type": "string", "enum": [value]})
-    class Const(serializers.CharField):
+    @extend_schema_field({"type": "string", "enum": list(values)})
+    class OneOf(serializers.CharField):
         pass
 
-    return Const(help_text=f"Always '{value}', the same as the frame's event: line.")
+    return OneOf(**kwargs)
+
+
+def _const(value):
+    """The event type an envelope carries."""
+    return _one_of([value], help_text=f"Always '{value}', the same as the frame's event: line.")
 
 
 class _Envelope(serializers.Serializer):
@@ -184,3 +189,33 @@ RUN_EVENT = PolymorphicProxySerializer(
     resource_type_field_name="type",
     many=False,
 )
+
+# django-eventstream's own frames, which a run's stream passes on between the run's events.
+LIBRARY_FRAME_TYPES = ("stream-open", "keep-alive", "stream-reset", "stream-error")
+
+# A frame's id: the run's channel and the event's seq, as django-eventstream writes it and reads it
+# back from Last-Event-ID ("error" on the library's stream-error).
+FRAME_ID_PATTERN = r"^run-(0|[1-9][0-9]*):[0-9]+$|^error$"
+
+
+class RunEventJSONField(serializers.CharField):
+    """A frame's data: one RunEvent envelope as JSON (its schema: streaming.schema's extension)."""
+
+
+class RunStreamFrameSerializer(serializers.Serializer):
+    event = _one_of(
+        [*RUN_EVENT.serializers, *LIBRARY_FRAME_TYPES],
+        help_text="The frame's event: line. The run's events, or django-eventstream's own frames: "
+        "stream-open (data empty), keep-alive (data empty), stream-reset and stream-error (data JSON); "
+        "ignore types you do not know.",
+    )
+    id = serializers.RegexField(
+        FRAME_ID_PATTERN,
+        required=False,
+        help_text="The frame's id: line, `run-<run id>:<seq>`; send the last one seen as Last-Event-ID to resume.",
+    )
+    data = RunEventJSONField(
+        allow_blank=True,
+        help_text="The frame's data: for the run's events one RunEvent envelope as JSON "
+        "(x-contentSchema); empty for stream-open and keep-alive.",
+    )

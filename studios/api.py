@@ -122,9 +122,11 @@ class WorkshopViewSet(PublicIdLookupMixin, viewsets.ReadOnlyModelViewSet):
 
 # --- the schema of the streaming endpoints in studios/views.py ---
 
+STUDIO_ID_MAX_LENGTH = Studio._meta.get_field("studio_id").max_length
+
 
 class RefreshWorkshopsBodySerializer(serializers.Serializer):
-    studio_id = serializers.CharField(max_length=100, help_text="A studio_id, or 'all' for every active studio.")
+    studio_id = serializers.CharField(max_length=STUDIO_ID_MAX_LENGTH, help_text="A studio_id, or 'all' for every active studio.")
 
 
 START_DESCRIPTION = """Starts processing (or joins the run already processing the same subject) and streams
@@ -144,12 +146,14 @@ LAST_EVENT_ID = OpenApiParameter(
     "Last-Event-ID",
     str,
     OpenApiParameter.HEADER,
-    description="Sent by a reconnecting EventSource: `run-<id>:<seq>` resumes that run after that event.",
+    description="Sent by a reconnecting EventSource: `run-<id>:<seq>` resumes that run after that event "
+    "(when it is a run of this endpoint's job and studio); any other value resumes nothing.",
 )
 
 
 def studio_id_parameter(description):
-    return OpenApiParameter("studio_id", str, required=True, description=description)
+    schema = {"type": "string", "minLength": 1, "maxLength": STUDIO_ID_MAX_LENGTH}
+    return OpenApiParameter("studio_id", schema, required=True, description=description)
 
 
 class RefreshWorkshopsSchema(APIView):

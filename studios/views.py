@@ -11,11 +11,9 @@ from streaming.schema import documented_by
 from streaming.services import SubjectRefused, start_run
 from streaming.sse import open_streams, resumed_run, run_stream_response
 
-from .api import ProcessStudioSchema, RefreshWorkshopsSchema
+from .api import STUDIO_ID_MAX_LENGTH, ProcessStudioSchema, RefreshWorkshopsSchema
 from .jobs import ALL_STUDIOS, PROCESS_STUDIO
 from .models import Studio
-
-STUDIO_ID_MAX_LENGTH = Studio._meta.get_field("studio_id").max_length
 
 
 @documented_by(RefreshWorkshopsSchema)
