@@ -3,6 +3,7 @@
 import json
 import logging
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 
@@ -73,6 +74,10 @@ class LLMNotConfigured(DiscoveryError):
     """The studio's extraction is 'llm' but no LLM is configured; the run fails and changes nothing."""
 
 
+def _silent(level: str, message: str) -> None:
+    pass
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -136,8 +141,9 @@ class _Collector:
         self.missing_artists: set[str] = set()
         self.extractors: Counter[str] = Counter()
 
-    def add(self, result: LinkResult) -> None:
-        url, log = result.url, self.reporter.log
+    def add(self, result: LinkResult, quiet: bool = False) -> None:
+        """Count the link; `quiet` for a link of a resumed run, whose lines were sent before."""
+        url, log = result.url, (_silent if quiet else self.reporter.log)
         for level, message in result.notes:
             log(level, f"{url}: {message}")
         if result.error is not None:
@@ -157,9 +163,9 @@ class _Collector:
         self.extractors[result.extractor] += 1
         self.summary["events_found"] += len(result.events)
         log("info", f"{url}: {_plural(len(result.events), 'workshop')} ({result.extractor})")
-        self.events_by_url[url] = self._upcoming_workshops(url, result.events)
+        self.events_by_url[url] = self._upcoming_workshops(url, result.events, log)
 
-    def _upcoming_workshops(self, url: str, events: list[ExtractedEvent]) -> list[WorkshopData]:
+    def _upcoming_workshops(self, url: str, events: list[ExtractedEvent], log: Callable[[str, str], None]) -> list[WorkshopData]:
         workshops, past, unmatched_here = [], 0, []
         for event in events:
             sessions = normalise_sessions(event.sessions, self.zone)
@@ -171,10 +177,10 @@ class _Collector:
             workshops.append(WorkshopData.from_event(event, sessions, artists))
         if past:
             self.summary["events_past"] += past
-            self.reporter.log("info", f"{url}: {_plural(past, 'past event')} dropped")
+            log("info", f"{url}: {_plural(past, 'past event')} dropped")
         for name in unmatched_here:
             self.missing_artists.add(name)
-            self.reporter.log("warning", f"{url}: no artist matches '{name}'")
+            log("warning", f"{url}: no artist matches '{name}'")
         return workshops
 
 
@@ -256,7 +262,9 @@ def process_studio(studio, reporter: Reporter, run=None) -> dict:
             total = len(links)
             summary["links_found"] = total
             reporter.log("success", f"Found {_plural(total, 'workshop link')}")
-            reporter.progress(0, total, f"Processing {_plural(total, 'link')}")
+            done_before = _done_before(run, links)
+            # A resumed run's bar carries on from the links it already did.
+            reporter.progress(len(done_before), total, f"Processing {_plural(total, 'link')}")
             if not links:
                 # Usually the site changed its layout; archiving everything unseen would empty the catalogue.
                 reporter.log("warning", "No workshop links matched the link pattern")
@@ -267,12 +275,15 @@ def process_studio(studio, reporter: Reporter, run=None) -> dict:
                 # Only the LLM looks at screenshots, and only at those of the workshop pages.
                 fetcher.screenshots = context.llm is not None and context.llm.config.screenshots
 
-            done_before = _done_before(run, links)
             if done_before:
                 reporter.log("info", f"Resuming: {_plural(len(done_before), 'link')} done before the interruption, not fetched again")
             collector = _Collector(studio, reporter, summary)
             finished = _finished_links(links, fetcher, studio, reporter, context, done_before)
             for done, result in enumerate(finished, start=1):
+                if result.url in done_before:
+                    # Counted in the summary, but logged and shown on the bar before the interruption.
+                    collector.add(result, quiet=True)
+                    continue
                 collector.add(result)
                 _checkpoint(run, result)
                 reporter.progress(done, total, f"Processed link {done} of {total}")
