@@ -40,6 +40,8 @@ def execute(run_id):
         if not reporter.stop_seen:
             logger.exception("Run %s failed", run_id)
             status, error = RunStatus.FAILED, str(exc) or exc.__class__.__name__
+            # A job may say what it counted before it failed (e.g. every link failing).
+            summary = getattr(exc, "summary", None) or {}
     # A job that saw the cancel request ends as cancelled, however it left.
     if reporter.stop_seen:
         status = RunStatus.CANCELLED

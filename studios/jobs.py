@@ -41,6 +41,14 @@ def process_studio_job(run, reporter):
     return process_all_studios(run, reporter)
 
 
+class AllStudiosFailed(Exception):
+    """No studio of an all-studios run could be processed; carries the run's summary."""
+
+    def __init__(self, message, summary):
+        super().__init__(message)
+        self.summary = summary
+
+
 def process_all_studios(run, reporter):
     studios = list(Studio.objects.filter(active=True))
     summaries, failed = [], {}
@@ -57,7 +65,10 @@ def process_all_studios(run, reporter):
         for key, value in summary.items():
             if isinstance(value, int):
                 totals[key] = totals.get(key, 0) + value
-    return {"studios_processed": len(summaries), "studios_failed": failed, **totals, "studios": summaries}
+    run_summary = {"studios_processed": len(summaries), "studios_failed": failed, **totals, "studios": summaries}
+    if failed and not summaries:
+        raise AllStudiosFailed(f"All {len(failed)} studios failed; nothing was saved", run_summary)
+    return run_summary
 
 
 class StudioShareReporter:

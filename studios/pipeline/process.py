@@ -74,6 +74,15 @@ class LLMNotConfigured(DiscoveryError):
     """The studio's extraction is 'llm' but no LLM is configured; the run fails and changes nothing."""
 
 
+class AllLinksFailed(DiscoveryError):
+    """Every workshop link failed: the run fails and changes nothing, as when the site cannot be
+    crawled, instead of passing for a studio with nothing on. Carries the summary so far."""
+
+    def __init__(self, message: str, summary: dict):
+        super().__init__(message)
+        self.summary = summary
+
+
 def _silent(level: str, message: str) -> None:
     pass
 
@@ -287,6 +296,8 @@ def process_studio(studio, reporter: Reporter, run=None) -> dict:
                 collector.add(result)
                 _checkpoint(run, result)
                 reporter.progress(done, total, f"Processed link {done} of {total}")
+            if summary["links_failed"] == total:
+                raise AllLinksFailed(f"All {_plural(total, 'workshop link')} failed; nothing was saved", summary)
     finally:
         if context.llm is not None:
             summary["llm_tokens"] = context.llm.usage.as_dict()
