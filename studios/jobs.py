@@ -7,6 +7,7 @@ from streaming.jobs import register_job
 from .models import Studio
 from .pipeline.discover import DiscoveryError
 from .pipeline.process import process_studio
+from .pipeline.reporting import StopRequested
 
 PROCESS_STUDIO = "process_studio"
 ALL_STUDIOS = "all"
@@ -57,6 +58,9 @@ def process_all_studios(run, reporter):
         try:
             summaries.append(process_studio(studio, StudioShareReporter(reporter, index, len(studios)), run=run))
         except DiscoveryError as exc:
+            if reporter.should_stop():
+                # The server is stopping (or a cancel came): no fault of the studio's website.
+                raise StopRequested() from exc
             # One unreachable website must not keep the other studios from being refreshed.
             reporter.log("error", f"{studio.studio_id}: {exc}")
             failed[studio.studio_id] = str(exc)

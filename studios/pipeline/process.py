@@ -293,6 +293,10 @@ def process_studio(studio, reporter: Reporter, run=None) -> dict:
                     # Counted in the summary, but logged and shown on the bar before the interruption.
                     collector.add(result, quiet=True)
                     continue
+                if reporter.should_stop():
+                    # Not counted: a link that failed because the server is stopping is no fault of the
+                    # page, and is read again when the run resumes.
+                    raise StopRequested()
                 collector.add(result)
                 _checkpoint(run, result)
                 reporter.progress(done, total, f"Processed link {done} of {total}")

@@ -1,16 +1,93 @@
-"""How a run ends when every one of its links fails."""
+"""How a run ends when the server stops under it, and when every one of its links fails."""
 
 import time
 
-from streaming.models import RunEvent, RunStatus
+import pytest
+from django.utils import timezone
+
+from streaming import recovery, shutdown
+from streaming.execution import execute
+from streaming.heartbeats import held_runs, hold
+from streaming.jobs import register_job
+from streaming.models import Run, RunEvent, RunStatus
 from streaming.services import start_run
 from studios.jobs import PROCESS_STUDIO
 from studios.models import Studio, Workshop
+from studios.pipeline.reporting import StopRequested
 from tests.pipeline.support import Response
+
+STOPPED_MIDWAY = "test_server_stops_midway"
+CANCELLED_AS_IT_STOPS = "test_cancelled_as_the_server_stops"
+INTERRUPTED_LINE = "was interrupted: the server is stopping; it resumes when the server starts again"
+
+
+@pytest.fixture
+def stopping():
+    """This process is shutting down, as after SIGTERM; afterwards it is not any more."""
+    shutdown.begin_stopping()
+    yield
+    shutdown._stopping.clear()
+
+
+@register_job(STOPPED_MIDWAY)
+def server_stops_midway(run, reporter):
+    reporter.log("info", "link 1 done")
+    shutdown.begin_stopping()
+    if reporter.should_stop():
+        raise StopRequested()
+    return {"links": 2}
+
+
+@register_job(CANCELLED_AS_IT_STOPS)
+def cancelled_as_the_server_stops(run, reporter):
+    Run.objects.filter(pk=run.pk).update(cancel_requested=True)
+    shutdown.begin_stopping()
+    if reporter.should_stop():
+        raise StopRequested()
+    return {}
 
 
 def events(run):
     return [(e.type, e.data["data"]) for e in RunEvent.objects.filter(run=run).order_by("seq")]
+
+
+def assert_left_interrupted(run):
+    run.refresh_from_db()
+    assert run.status == RunStatus.INTERRUPTED
+    assert run.pk not in held_runs()
+    assert [type_ for type_, _data in events(run)].count("complete") == 0
+    assert events(run)[-1] == ("logs", {"message": f"Run {run.pk} {INTERRUPTED_LINE}", "level": "warning"})
+
+
+def test_a_queued_run_of_a_stopping_server_is_left_interrupted(transactional_db, stopping):
+    run = Run.objects.create(job=STOPPED_MIDWAY, subject="a", heartbeat_at=timezone.now())
+    hold(run.pk)
+    execute(run.pk)
+    assert_left_interrupted(run)
+    assert run.started_at is None, "never started"
+
+
+def test_a_running_run_stops_between_steps_and_is_left_interrupted(transactional_db):
+    run = Run.objects.create(job=STOPPED_MIDWAY, subject="b", heartbeat_at=timezone.now())
+    hold(run.pk)
+    try:
+        execute(run.pk)
+        assert_left_interrupted(run)
+        assert ("logs", {"message": "link 1 done", "level": "info"}) in events(run)
+        assert recovery.recover_stale_runs(at_start=True) == [], "a stopping server resumes nothing"
+    finally:
+        shutdown._stopping.clear()
+
+
+def test_a_cancel_requested_as_the_server_stops_still_cancels(transactional_db):
+    run = Run.objects.create(job=CANCELLED_AS_IT_STOPS, subject="c", heartbeat_at=timezone.now())
+    try:
+        execute(run.pk)
+    finally:
+        shutdown._stopping.clear()
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED, "what the user asked for"
+    assert [data["status"] for type_, data in events(run) if type_ == "complete"] == ["cancelled"]
 
 
 def wait_until_finished(run, timeout=30):
