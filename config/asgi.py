@@ -15,6 +15,7 @@ from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
 from streaming.recovery import start_watchdog  # noqa: E402
 from streaming.routing import websocket_urlpatterns  # noqa: E402
+from streaming.shutdown import stop_runs_when_the_server_stops  # noqa: E402
 
 # The long-lived responses: a run's SSE stream, and the start endpoints that stream the run they start.
 STREAM_PATHS = re.compile(r"^/api/(runs/[0-9]+/events/|streaming/)")
@@ -44,3 +45,5 @@ application = ProtocolTypeRouter(
 )
 # The server process executes runs: keep their heartbeats fresh and resume runs whose process died.
 start_watchdog()
+# SIGTERM or Ctrl-C leaves its runs interrupted between two links, for the next start to resume.
+stop_runs_when_the_server_stops()

@@ -9,6 +9,7 @@ from .heartbeats import release
 from .jobs import get_job
 from .models import Run, RunStatus
 from .reporter import RunReporter
+from .shutdown import is_stopping
 
 logger = logging.getLogger(__name__)
 
@@ -19,37 +20,64 @@ COMPLETE_MESSAGES = {
 }
 
 
-def execute(run_id):
-    """Run a queued run's job to its end; a run already claimed elsewhere or cancelled is left alone."""
+def execute(run_id: int) -> None:
+    """Run a queued run's job to its end; a run already claimed elsewhere or cancelled is left alone.
+
+    When the server is stopping, the run is left `interrupted` instead, to be resumed by the next
+    start: a queued one before it begins, a running one once its job stops between two links.
+    """
+    try:
+        _execute(run_id)
+    finally:
+        release(run_id)
+
+
+def _execute(run_id: int) -> None:
+    if is_stopping():
+        leave_interrupted(run_id, RunStatus.QUEUED)
+        return
     claimed = Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
         status=RunStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
     )
     if not claimed:
-        release(run_id)
         return
     run = Run.objects.get(pk=run_id)
     publish_log(run_id, "info", f"Run {run_id} started: {run.job} {run.subject}")
     reporter = RunReporter(run)
-    status, summary, error = RunStatus.SUCCEEDED, {}, ""
+    status, error = RunStatus.SUCCEEDED, ""
+    summary: dict = {}
     try:
         job = get_job(run.job)
         if job is None:
             raise LookupError(f"no job is registered as {run.job!r}")
         summary = job.func(run, reporter) or {}
     except Exception as exc:
-        if not reporter.stop_seen:
+        if not reporter.cancel_seen and is_stopping():
+            # Whatever ends a job while the server stops (a page the server itself served,
+            # Chromium going away) is the stop, not a fault of the run: it is resumed, not failed.
+            leave_interrupted(run_id, RunStatus.RUNNING)
+            return
+        if not reporter.cancel_seen:
             logger.exception("Run %s failed", run_id)
             status, error = RunStatus.FAILED, str(exc) or exc.__class__.__name__
+            # A job may say what it counted before it failed (e.g. every link failing).
+            summary = getattr(exc, "summary", None) or {}
     # A job that saw the cancel request ends as cancelled, however it left.
-    if reporter.stop_seen:
+    if reporter.cancel_seen:
         status = RunStatus.CANCELLED
-    try:
-        finish_run(run_id, status, summary=summary, error=error, reporter=reporter)
-    finally:
-        release(run_id)
+    finish_run(run_id, status, summary=summary, error=error, reporter=reporter)
 
 
-def finish_run(run_id, status, summary=None, error="", reporter=None):
+def leave_interrupted(run_id: int, status: str) -> None:
+    """Leave a run of this stopping process `interrupted`, without a `complete` event, for the next
+    start (or, after RUN_HEARTBEAT_STALE_SECONDS, another live process) to resume under the same id."""
+    if Run.objects.filter(pk=run_id, status=status).update(status=RunStatus.INTERRUPTED, heartbeat_at=timezone.now()):
+        publish_log(run_id, "warning", f"Run {run_id} was interrupted: the server is stopping; it resumes when the server starts again")
+
+
+def finish_run(
+    run_id: int, status: str, summary: dict | None = None, error: str = "", reporter: RunReporter | None = None
+) -> None:
     """Record the run's end and publish its last events; `complete` is always the final one."""
     summary = summary or {}
     if status == RunStatus.SUCCEEDED and (reporter is None or reporter.last_percentage != 100.0):
@@ -70,5 +98,5 @@ def finish_run(run_id, status, summary=None, error="", reporter=None):
     publish(
         run_id,
         "complete",
-        {"message": COMPLETE_MESSAGES[status], "run_id": run_id, "status": status.value, "summary": summary},
+        {"message": COMPLETE_MESSAGES[status], "run_id": run_id, "status": str(status), "summary": summary},
     )

@@ -4,6 +4,8 @@ Each server process refreshes the heartbeat of the runs it holds (queued in its 
 every RUN_HEARTBEAT_INTERVAL seconds. A run whose heartbeat is older than
 RUN_HEARTBEAT_STALE_SECONDS has lost its process: the watchdog marks it `interrupted`, then queues
 it again under the same id, so a client reconnecting with its last event id sees the stream go on.
+A server that stops cleanly leaves its runs `interrupted` (streaming.shutdown); the next server
+start resumes them the same way, or any live process once their heartbeat is stale.
 """
 
 import logging
@@ -12,11 +14,13 @@ import time
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from .events import publish_log
 from .heartbeats import beat, held_runs, hold
 from .models import ACTIVE_STATUSES, Run, RunStatus
+from .shutdown import is_stopping
 from .tasks import execute_run
 
 logger = logging.getLogger(__name__)
@@ -25,8 +29,18 @@ _lock = threading.Lock()
 _watchdog = None
 
 
-def recover_stale_runs():
-    """Mark runs whose process stopped beating as interrupted and queue them again; returns their ids."""
+def recover_stale_runs(at_start: bool = False) -> list[int]:
+    """Resume the runs no process holds any more; returns their ids.
+
+    Those are active runs whose process stopped beating (a crash), marked `interrupted` here
+    first, and `interrupted` runs, which a stopped server let go of (streaming.shutdown): at a
+    server's start all of them, otherwise those let go of longer than the stale limit ago, so that
+    in a rolling restart a server about to stop does not take up a run only to let it go again.
+    An interrupted run is not resumed once a newer run of the same subject was started: that one
+    carries on instead.
+    """
+    if is_stopping():
+        return []  # the runs this process lets go of are for the next start
     cutoff = timezone.now() - timezone.timedelta(seconds=settings.RUN_HEARTBEAT_STALE_SECONDS)
     recovered = []
     stale = Run.objects.filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=cutoff).exclude(pk__in=held_runs())
@@ -37,27 +51,41 @@ def recover_stale_runs():
         ):
             continue
         publish_log(run.pk, "warning", f"Run {run.pk} was interrupted: the process running it stopped")
-        try:
-            requeued = Run.objects.filter(pk=run.pk, status=RunStatus.INTERRUPTED).update(
-                status=RunStatus.QUEUED, heartbeat_at=timezone.now()
-            )
-        except IntegrityError:
-            # Someone started a new run of the same subject meanwhile; that one carries on instead.
-            publish_log(run.pk, "warning", "Not resumed: a newer run of the same subject is active")
-            continue
-        if requeued:
-            hold(run.pk)
-            publish_log(run.pk, "info", f"Resuming run {run.pk}")
-            execute_run.enqueue(run.pk)
+        if _resume(run.pk, Q()):
+            recovered.append(run.pk)
+    unheld = Q() if at_start else Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff)
+    newer = Run.objects.filter(job=OuterRef("job"), subject=OuterRef("subject"), pk__gt=OuterRef("pk"))
+    for run in Run.objects.filter(unheld, status=RunStatus.INTERRUPTED).exclude(Exists(newer)).order_by("pk"):
+        if _resume(run.pk, unheld):
             recovered.append(run.pk)
     return recovered
 
 
-def _watch(interval):
+def _resume(run_id: int, unheld: Q) -> bool:
+    """Queue the interrupted run again under its id if it is still `unheld`, unless another process took it first."""
+    try:
+        requeued = Run.objects.filter(unheld, pk=run_id, status=RunStatus.INTERRUPTED).update(
+            status=RunStatus.QUEUED, heartbeat_at=timezone.now()
+        )
+    except IntegrityError:
+        # Someone started a new run of the same subject meanwhile; that one carries on instead.
+        publish_log(run_id, "warning", "Not resumed: a newer run of the same subject is active")
+        return False
+    if not requeued:
+        return False
+    hold(run_id)
+    publish_log(run_id, "info", f"Resuming run {run_id}")
+    execute_run.enqueue(run_id)
+    return True
+
+
+def _watch(interval: float) -> None:
+    at_start = True
     while True:
         try:
             beat()
-            recover_stale_runs()
+            recover_stale_runs(at_start)
+            at_start = False
         except Exception:
             logger.exception("Run watchdog failed; trying again in %ss", interval)
         finally:
@@ -65,7 +93,7 @@ def _watch(interval):
         time.sleep(interval)
 
 
-def start_watchdog():
+def start_watchdog() -> None:
     """Start, once per process, the thread that beats for this process's runs and recovers others'."""
     global _watchdog
     with _lock:

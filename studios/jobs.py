@@ -5,7 +5,7 @@ from django.urls import reverse
 from streaming.jobs import register_job
 
 from .models import Studio
-from .pipeline.errors import StudioCannotBeProcessed
+from .pipeline.errors import StopRequested, StudioCannotBeProcessed
 from .pipeline.process import process_studio
 
 PROCESS_STUDIO = "process_studio"
@@ -40,6 +40,14 @@ def process_studio_job(run, reporter):
     return process_all_studios(run, reporter)
 
 
+class AllStudiosFailed(Exception):
+    """No studio of an all-studios run could be processed; carries the run's summary."""
+
+    def __init__(self, message, summary):
+        super().__init__(message)
+        self.summary = summary
+
+
 def process_all_studios(run, reporter):
     studios = list(Studio.objects.filter(active=True))
     summaries, failed = [], {}
@@ -48,6 +56,9 @@ def process_all_studios(run, reporter):
         try:
             summaries.append(process_studio(studio, StudioShareReporter(reporter, index, len(studios)), run=run))
         except StudioCannotBeProcessed as exc:
+            if reporter.should_stop():
+                # The server is stopping (or a cancel came): no fault of the studio's website.
+                raise StopRequested() from exc
             # One unreachable website must not keep the other studios from being refreshed.
             reporter.log("error", f"{studio.studio_id}: {exc}")
             failed[studio.studio_id] = str(exc)
@@ -56,7 +67,10 @@ def process_all_studios(run, reporter):
         for key, value in summary.items():
             if isinstance(value, int):
                 totals[key] = totals.get(key, 0) + value
-    return {"studios_processed": len(summaries), "studios_failed": failed, **totals, "studios": summaries}
+    run_summary = {"studios_processed": len(summaries), "studios_failed": failed, **totals, "studios": summaries}
+    if failed and not summaries:
+        raise AllStudiosFailed(f"All {len(failed)} studios failed; nothing was saved", run_summary)
+    return run_summary
 
 
 class StudioShareReporter:

@@ -26,6 +26,8 @@ class LocalSite:
     def __init__(self):
         self.routes: dict[str, list[Response]] = {}
         self.hits: Counter[str] = Counter()
+        # While down, every request (also one already waiting out its delay) is dropped unanswered.
+        self.down = False
         self._lock = threading.Lock()
         site = self
 
@@ -39,6 +41,9 @@ class LocalSite:
                     response = responses[min(site.hits[self.path], len(responses)) - 1]
                 if response.delay:
                     time.sleep(response.delay)
+                if site.down:
+                    self.close_connection = True  # no answer at all, as from a server going away mid-request
+                    return
                 body = response.body.encode("utf-8") if isinstance(response.body, str) else response.body
                 try:
                     self.send_response(response.status)

@@ -2,9 +2,9 @@
 
 * ``StudioCannotBeProcessed``: the studio's run fails before anything is saved, and nothing
   changes (an unreadable start page, an invalid link pattern, no Chromium, no LLM where one is
-  required). An all-studios run logs it and goes on with the next studio.
+  required, every link failed). An all-studios run logs it and goes on with the next studio.
 * ``LinkFailed``: one link could not be read or understood; the run logs it and goes on.
-* ``StopRequested``: a cancel arrived; the run ends and nothing is saved.
+* ``StopRequested``: a cancel arrived, or the server is stopping; the run ends and nothing is saved.
 """
 
 
@@ -26,6 +26,15 @@ class LLMNotConfigured(StudioCannotBeProcessed):
 
 class RenderingUnavailable(StudioCannotBeProcessed):
     """Chromium (or Playwright) cannot be started for a render_js studio."""
+
+
+class AllLinksFailed(StudioCannotBeProcessed):
+    """Every workshop link failed: nothing changes, as when the site cannot be crawled, instead of
+    passing for a studio with nothing on. Carries the summary so far, for the run's record."""
+
+    def __init__(self, message: str, summary: dict) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 class LinkFailed(PipelineError):

@@ -4,7 +4,7 @@ import json
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -17,7 +17,7 @@ from django.utils import timezone
 from studios.models import Artist, ProcessedLink, Studio
 
 from .discover import discover_links
-from .errors import FetchError, LLMError, LLMNotConfigured, NotHTML
+from .errors import AllLinksFailed, FetchError, LLMError, LLMNotConfigured, NotHTML
 from .extract import ExtractedEvent, ExtractionContext, extract_events
 from .fetch import Fetcher, PageFetcher
 from .llm.client import LLMExtractor
@@ -74,6 +74,10 @@ def _done_before(run: Model | None, links: list[str]) -> dict[str, LinkResult]:
         return {}
     stored = ProcessedLink.objects.filter(run=run, url__in=links)
     return {row.url: LinkResult.from_json(row.result) for row in stored}
+
+
+def _silent(level: str, message: str) -> None:
+    pass
 
 
 def _plural(count: int, word: str) -> str:
@@ -148,8 +152,9 @@ class _Collector:
         self.missing_artists: set[str] = set()
         self.extractors: Counter[str] = Counter()
 
-    def add(self, result: LinkResult) -> None:
-        url, log = result.url, self.reporter.log
+    def add(self, result: LinkResult, quiet: bool = False) -> None:
+        """Count the link; `quiet` for a link of a resumed run, whose lines were sent before."""
+        url, log = result.url, (_silent if quiet else self.reporter.log)
         for level, message in result.notes:
             log(level, f"{url}: {message}")
         if result.error is not None:
@@ -169,9 +174,9 @@ class _Collector:
         self.extractors[result.extractor or "unknown"] += 1  # always named when there are events
         self.summary["events_found"] += len(result.events)
         log("info", f"{url}: {_plural(len(result.events), 'workshop')} ({result.extractor})")
-        self.events_by_url[url] = self._upcoming_workshops(url, result.events)
+        self.events_by_url[url] = self._upcoming_workshops(url, result.events, log)
 
-    def _upcoming_workshops(self, url: str, events: list[ExtractedEvent]) -> list[WorkshopData]:
+    def _upcoming_workshops(self, url: str, events: list[ExtractedEvent], log: Callable[[str, str], None]) -> list[WorkshopData]:
         workshops, past, unmatched_here = [], 0, []
         for event in events:
             sessions = normalise_sessions(event.sessions, self.zone)
@@ -183,10 +188,10 @@ class _Collector:
             workshops.append(WorkshopData.from_event(event, sessions, artists))
         if past:
             self.summary["events_past"] += past
-            self.reporter.log("info", f"{url}: {_plural(past, 'past event')} dropped")
+            log("info", f"{url}: {_plural(past, 'past event')} dropped")
         for name in unmatched_here:
             self.missing_artists.add(name)
-            self.reporter.log("warning", f"{url}: no artist matches '{name}'")
+            log("warning", f"{url}: no artist matches '{name}'")
         return workshops
 
 
@@ -279,7 +284,9 @@ def process_studio(studio: Studio, reporter: Reporter, run: Model | None = None)
                     f"{len(left_out)} left out",
                 )
             total = len(links)
-            reporter.progress(0, total, f"Processing {_plural(total, 'link')}")
+            done_before = _done_before(run, links)
+            # A resumed run's bar carries on from the links it already did.
+            reporter.progress(len(done_before), total, f"Processing {_plural(total, 'link')}")
             if not links:
                 # Usually the site changed its layout; archiving everything unseen would empty the catalogue.
                 reporter.log("warning", "No workshop links matched the link pattern")
@@ -289,15 +296,24 @@ def process_studio(studio: Studio, reporter: Reporter, run: Model | None = None)
                 # Only the LLM looks at screenshots, and only at those of the workshop pages.
                 fetcher.screenshots = context.llm is not None and context.llm.config.screenshots
 
-            done_before = _done_before(run, links)
             if done_before:
                 reporter.log("info", f"Resuming: {_plural(len(done_before), 'link')} done before the interruption, not fetched again")
             collector = _Collector(studio, reporter, summary)
             finished = _finished_links(links, fetcher, studio, reporter, context, done_before)
             for done, result in enumerate(finished, start=1):
+                if result.url in done_before:
+                    # Counted in the summary, but logged and shown on the bar before the interruption.
+                    collector.add(result, quiet=True)
+                    continue
+                if reporter.should_stop():
+                    # Not counted: a link that failed because the server is stopping is no fault of the
+                    # page, and is read again when the run resumes.
+                    raise StopRequested()
                 collector.add(result)
                 _checkpoint(run, result)
                 reporter.progress(done, total, f"Processed link {done} of {total}")
+            if summary["links_failed"] == total:
+                raise AllLinksFailed(f"All {_plural(total, 'workshop link')} failed; nothing was saved", summary)
     finally:
         if context.llm is not None:
             summary["llm_tokens"] = context.llm.usage.as_dict()
