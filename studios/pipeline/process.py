@@ -305,10 +305,9 @@ def process_studio(studio: Studio, reporter: Reporter, run: Model | None = None)
                     # Counted in the summary, but logged and shown on the bar before the interruption.
                     collector.add(result, quiet=True)
                     continue
-                if reporter.should_stop():
-                    # Not counted: a link that failed because the server is stopping is no fault of the
-                    # page, and is read again when the run resumes.
-                    raise StopRequested()
+                # Not counted when the server is stopping: a link that failed because of it is no
+                # fault of the page, and is read again when the run resumes.
+                stop_if_asked(reporter, stop)
                 collector.add(result)
                 _checkpoint(run, result)
                 reporter.progress(done, total, f"Processed link {done} of {total}")
