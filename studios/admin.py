@@ -1,14 +1,14 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
-from django.utils.decorators import method_decorator
-from django.views.decorators.http import require_POST
 from django.db.models import Count, Q
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from streaming.admin import watch_url
 from streaming.models import Run
@@ -17,6 +17,11 @@ from streaming.services import active_run, start_run
 
 from .jobs import PROCESS_STUDIO
 from .models import Artist, Session, Studio, Workshop
+from .pipeline.preview import preview_page
+
+
+class TryLinkForm(forms.Form):
+    url = forms.URLField(label="Link", assume_scheme="https", widget=forms.URLInput(attrs={"size": 70}))
 
 
 @admin.register(Studio)
@@ -40,7 +45,10 @@ class StudioAdmin(admin.ModelAdmin):
         process = path(
             "<path:object_id>/process/", self.admin_site.admin_view(self.process_view), name="studios_studio_process"
         )
-        return [process, *super().get_urls()]
+        try_link = path(
+            "<path:object_id>/try-link/", self.admin_site.admin_view(self.try_link_view), name="studios_studio_try_link"
+        )
+        return [process, try_link, *super().get_urls()]
 
     @admin.action(description="Process selected studios", permissions=["start_run"])
     def process_selected(self, request, queryset):
@@ -59,6 +67,27 @@ class StudioAdmin(admin.ModelAdmin):
         start_run(PROCESS_STUDIO, studio.studio_id, user=request.user)
         return redirect("admin:studios_studio_change", studio.pk)
 
+    def try_link_view(self, request, object_id):
+        """*Try a link*: what a run of this studio would save from one page, and what it would drop."""
+        studio = get_object_or_404(Studio, pk=object_id)
+        if not self.has_change_permission(request, studio):
+            raise PermissionDenied
+        form = TryLinkForm(request.GET or None, initial={"url": studio.website})
+        preview = preview_page(form.cleaned_data["url"], studio=studio) if form.is_valid() else None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Try a link with {studio.name}'s settings",
+            "opts": self.model._meta,
+            "original": studio,
+            "form": form,
+            "preview": preview,
+            "events": [
+                {"kept": kept, "sessions": kept.sessions, "pricing": kept.event.pricing_info.splitlines()}
+                for kept in (preview.kept if preview else [])
+            ],
+        }
+        return TemplateResponse(request, "admin/studios/studio/try_link.html", context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         studio = Studio.objects.filter(pk=object_id).first() if str(object_id).isascii() and str(object_id).isdigit() else None
         if studio is not None:
@@ -67,6 +96,9 @@ class StudioAdmin(admin.ModelAdmin):
                 "run": active_run(PROCESS_STUDIO, studio.studio_id)
                 or Run.objects.filter(job=PROCESS_STUDIO, subject=studio.studio_id).order_by("-created_at").first(),
                 "can_process": self.has_start_run_permission(request),
+                "try_link_form": TryLinkForm(initial={"url": studio.website})
+                if self.has_change_permission(request, studio)
+                else None,
             }
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -10,15 +10,18 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import extruct
-from extruct.jsonld import JsonLdExtractor
 from extruct.utils import parse_xmldom_html
 
+from .discover import parse_html
+from .errors import LLMError
 from .fetch import Page
+from .jsonld import read_block
+from .validate import read_date
 
 if TYPE_CHECKING:
     import lxml.etree
@@ -33,6 +36,39 @@ Json = Any
 JsonDict = dict[str, Any]
 
 SYNTAXES = ["json-ld", "microdata", "rdfa"]
+# extruct reads these; JSON-LD is read block by block by .jsonld, which repairs what it can.
+EXTRUCT_SYNTAXES = ["microdata", "rdfa"]
+# schema.org's Event and every one of its subtypes (https://schema.org/Event, "More specific Types").
+EVENT_TYPES = frozenset(
+    {
+        "Event", "BusinessEvent", "ChildrensEvent", "ComedyEvent", "CourseInstance", "DanceEvent",
+        "DeliveryEvent", "EducationEvent", "EventSeries", "ExhibitionEvent", "Festival", "FoodEvent",
+        "Hackathon", "LiteraryEvent", "MusicEvent", "PublicationEvent", "BroadcastEvent", "OnDemandEvent",
+        "SaleEvent", "ScreeningEvent", "SocialEvent", "SportsEvent", "TheaterEvent", "VisualArtsEvent",
+        "UserInteraction", "UserBlocks", "UserCheckins", "UserComments", "UserDownloads", "UserLikes",
+        "UserPageVisits", "UserPlays", "UserPlusOnes", "UserTweets",
+    }
+)  # fmt: skip
+# Events that hold other events: their named sub-events are events of their own, not sessions.
+CONTAINER_TYPES = frozenset({"EventSeries", "Festival"})
+# Performer "names" that only say what kind of thing the performer is.
+NOT_ARTIST_NAMES = frozenset(
+    {
+        "organization", "organisation", "person", "performinggroup", "musicgroup", "dancegroup",
+        "theatergroup", "thing", "performer", "artist", "name", "null", "none", "undefined", "n/a",
+        "tba", "tbc", "tbd",
+    }
+)  # fmt: skip
+CURRENCY_SYMBOLS = {
+    "USD": "$", "EUR": "€", "GBP": "£", "INR": "₹", "JPY": "¥", "AUD": "A$", "CAD": "CA$", "NZD": "NZ$",
+    "SGD": "S$", "HKD": "HK$", "KRW": "₩", "BRL": "R$", "ILS": "₪", "PHP": "₱", "THB": "฿", "NGN": "₦",
+}  # fmt: skip
+_CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}$")
+_PLAIN_AMOUNT = re.compile(r"^\d+(?:\.\d+)?$|^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+# A clock time printed on a page: 7pm, 7:30 PM, 19:00, 19h30.
+_PRINTED_TIME = re.compile(
+    r"\b(?:(?:1[0-2]|0?[1-9])(?::[0-5]\d)?\s*[ap]\.?\s?m\b\.?|(?:[01]?\d|2[0-3])(?::|h)[0-5]\d\b)", re.IGNORECASE
+)
 SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/")
 WHATSAPP_HOSTS = {"wa.me", "api.whatsapp.com", "whatsapp.com"}
 # Instagram paths that are not profiles.
@@ -112,6 +148,17 @@ class ExtractionContext:
             return [*EXTRACTORS, *by_llm]
         return list(EXTRACTORS)
 
+    def asks_llm_for_times(self, page: Page, extractor: str, events: list[ExtractedEvent]) -> bool:
+        """In `auto`, with an LLM: structured data that dates an event without a time, on a page whose
+        text prints a time, is worth an LLM call for that page."""
+        return (
+            self.mode == "auto"
+            and self.llm is not None
+            and extractor == "structured"
+            and any(_lacks_times(event) for event in events)
+            and page_prints_time(page)
+        )
+
     def note(self, url: str, level: str, message: str) -> None:
         """A log line about a link, from a worker thread; the calling thread logs it with the link."""
         with self._lock:
@@ -125,27 +172,57 @@ class ExtractionContext:
 def extract_events(page: Page, studio: "Studio", context: ExtractionContext | None = None) -> tuple[str | None, list[ExtractedEvent]]:
     """(name of the extractor that found events, the events), or (None, []) when none did.
 
-    Without a context, only the structured extractors (EXTRACTORS) run.
+    Without a context, only the structured extractors (EXTRACTORS) run. In `auto` with an LLM,
+    structured events dated without a time on a page that prints times go to the LLM too; its
+    events replace them when it finds any, and they stay when it finds none or fails.
     """
     for extractor in context.extractors() if context is not None else EXTRACTORS:
         events = extractor.extract(page, studio)
-        if events:
-            return extractor.name, events
+        if not events:
+            continue
+        if context is not None and context.llm is not None and context.asks_llm_for_times(page, extractor.name, events):
+            context.note(page.url, "info", "the structured data has dates without times and the page prints times: asking the LLM")
+            try:
+                by_llm = context.llm.extract(page, context)
+            except LLMError as exc:
+                context.note(page.url, "warning", f"LLM: {exc}; keeping the structured data")
+                by_llm = []
+            if by_llm:
+                return "llm", by_llm
+        return extractor.name, events
     return None, []
+
+
+def _lacks_times(event: ExtractedEvent) -> bool:
+    """Some session of the event has a readable date and no time."""
+    starts = [read_date(start) if isinstance(start, str) else start for start, _end in event.sessions]
+    return any(isinstance(start, date) and not isinstance(start, datetime) for start in starts)
+
+
+def page_prints_time(page: Page) -> bool:
+    """The page's visible text shows a clock time."""
+    tree = parse_html(page.text)
+    if tree is None:
+        return False
+    for element in list(tree.iter("script", "style", "noscript", "template")):
+        if element.getparent() is not None:
+            element.drop_tree()
+    return bool(_PRINTED_TIME.search(tree.text_content()))
 
 
 # --- reading the structured data -------------------------------------------------------------
 
 
-def _json_ld_block_by_block(tree: "lxml.etree._Element") -> list[JsonDict]:
-    items: list[JsonDict] = []
+def _json_ld_block_by_block(tree: "lxml.etree._Element") -> list[Json]:
+    """Every JSON-LD block read on its own and repaired where it can be: one broken block never
+    costs the page's other blocks."""
+    items: list[Json] = []
     for script in tree.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json":
+        kind = (script.get("type") or "").split(";")[0].strip().lower()
+        if kind != "application/ld+json":
             continue
-        try:
-            items.extend(JsonLdExtractor().extract_items(script))
-        except Exception:  # malformed JSON trips the lenient parser in assorted ways
-            continue
+        for value in read_block(script.text or ""):
+            items.extend(value if isinstance(value, list) else [value])
     return items
 
 
@@ -158,18 +235,14 @@ def _structured_data(page: Page) -> dict[str, list[Json]]:
     # pyRdfa reads an HTML5 <time datetime> by its text only; RDFa core honours @content.
     for element in tree.xpath("//time[@property and @datetime and not(@content)]"):
         element.set("content", element.get("datetime"))
-    try:
-        return extruct.extract(tree, base_url=page.final_url, syntaxes=SYNTAXES, uniform=True)
-    except Exception:
-        # One malformed JSON-LD block (or an RDFa oddity) makes extruct give up on the whole page,
-        # so read each syntax, and each JSON-LD block, on its own.
-        data: dict[str, list[Json]] = {"json-ld": _json_ld_block_by_block(tree)}
-        for syntax in ("microdata", "rdfa"):
-            try:
-                data.update(extruct.extract(tree, base_url=page.final_url, syntaxes=[syntax], uniform=True))
-            except Exception:
-                data[syntax] = []
-        return data
+    data: dict[str, list[Json]] = {"json-ld": _json_ld_block_by_block(tree)}
+    # Each syntax on its own: an RDFa oddity must not cost the page its microdata.
+    for syntax in EXTRUCT_SYNTAXES:
+        try:
+            data.update(extruct.extract(tree, base_url=page.final_url, syntaxes=[syntax], uniform=True))
+        except Exception:
+            data[syntax] = []
+    return data
 
 
 def _local_name(iri: object) -> str:
@@ -255,24 +328,75 @@ def _resolve_references(nodes: list[JsonDict]) -> list[JsonDict]:
     return [resolve(n, frozenset(), 0) for n in nodes]
 
 
+def _types(node: JsonDict) -> set[str]:
+    types = node.get("@type")
+    return {_local_name(t) for t in (types if isinstance(types, list) else [types])}
+
+
 def _is_event(node: Json) -> bool:
+    """Any schema.org Event type (a type name ending in Event is taken as one too: an extension's)."""
     if not isinstance(node, dict):
         return False
-    types = node.get("@type")
-    return any(_local_name(t).endswith("Event") for t in (types if isinstance(types, list) else [types]))
+    return any(t in EVENT_TYPES or t.endswith("Event") for t in _types(node))
 
 
-def _find_events(value: Json, found: list[JsonDict]) -> None:
-    """Events anywhere in the data (an ItemList of events, an Organization's events), but not
-    inside other events: those are sub-events, i.e. sessions."""
+def _named_sub_events(event: JsonDict) -> list[JsonDict]:
+    """A series' or festival's sub-events that are events of their own: named, and not just
+    by the series' own name (those are its sessions)."""
+    if not (_types(event) & CONTAINER_TYPES):
+        return []
+    subs = [s for s in _as_list(event.get("subEvent")) if isinstance(s, dict)]
+    own_name = _text(event.get("name")).casefold()
+    return subs if any(_text(s.get("name")) and _text(s.get("name")).casefold() != own_name for s in subs) else []
+
+
+def _expand_containers(found: list[JsonDict]) -> list[JsonDict]:
+    """A series' named sub-events in its place; other events' sub-events are their sessions, so
+    a flat graph's sub-event nodes are dropped. Events listed twice (by reference) count once."""
+    events: list[JsonDict] = []
+    session_ids: set[str] = set()
+
+    def add(event: JsonDict, depth: int) -> None:
+        children = _named_sub_events(event) if depth < MAX_REFERENCE_HOPS else []
+        if children:
+            for child in children:
+                add(child, depth + 1)
+            return
+        # Only string ids: a list would not hash, and one odd node would fail the whole page.
+        session_ids.update(
+            sub["@id"] for sub in _as_list(event.get("subEvent")) if isinstance(sub, dict) and isinstance(sub.get("@id"), str) and sub["@id"]
+        )
+        events.append(event)
+
+    for event in found:
+        add(event, 0)
+    kept: list[JsonDict] = []
+    seen_ids: set[str] = set()
+    for event in events:
+        event_id = event.get("@id")
+        if isinstance(event_id, str) and event_id:
+            if event_id in session_ids or event_id in seen_ids:
+                continue
+            seen_ids.add(event_id)
+        kept.append(event)
+    return kept
+
+
+def _find_events(value: Json, found: list[JsonDict], holder_name: str = "") -> None:
+    """Events anywhere in the data (an ItemList of events, a Place's or a performer's events, a
+    Course's instances, an action's object), but not inside other events: those are sub-events,
+    i.e. sessions. An event without a name takes the name of what holds it (a Course)."""
     if isinstance(value, list):
         for v in value:
-            _find_events(v, found)
+            _find_events(v, found, holder_name)
     elif _is_event(value):
+        if not _text(value.get("name")) and holder_name:
+            value = {**value, "name": holder_name}
         found.append(value)
     elif isinstance(value, dict):
+        name = (_text(value.get("name")) or holder_name) if "Course" in _types(value) else holder_name
         for v in value.values():
-            _find_events(v, found)
+            _find_events(v, found, name)
 
 
 def _event_nodes(data: dict[str, list[Json]]) -> list[JsonDict]:
@@ -286,14 +410,7 @@ def _event_nodes(data: dict[str, list[Json]]) -> list[JsonDict]:
         found: list[JsonDict] = []
         _find_events(nodes, found)
         # Flat data (RDFa, a JSON-LD @graph) lists sub-events as nodes of their own.
-        # Only string ids: a list would not hash, and one odd node would fail the whole page.
-        sub_ids = {
-            sub["@id"]
-            for event in found
-            for sub in _as_list(event.get("subEvent"))
-            if isinstance(sub, dict) and isinstance(sub.get("@id"), str) and sub["@id"]
-        }
-        events.extend(e for e in found if not (isinstance(e.get("@id"), str) and e["@id"] in sub_ids))
+        events.extend(_expand_containers(found))
     return events
 
 
@@ -340,7 +457,7 @@ def _performers(event: JsonDict) -> list[tuple[str, str | None]]:
     performers: list[tuple[str, str | None]] = []
     for person in _as_list(event.get("performer")):
         name = _text(person)
-        if not name:
+        if not name or name.casefold() in NOT_ARTIST_NAMES:
             continue
         handle = _instagram_handle(person) if isinstance(person, dict) else None
         if (name, handle) not in performers:
@@ -357,6 +474,45 @@ def _event_type(event: JsonDict) -> str:
     return "workshop"
 
 
+def _amount(value: Json, currency: str) -> str:
+    """A price as people read it: "₹1,200", "$35.50", "1,500 SEK", "Free"; "" for no price."""
+    text = _text(value)
+    if not text or _CURRENCY_CODE.match(text):
+        return ""  # nothing, or only a currency code
+    currency = currency.strip().upper()
+    if not _PLAIN_AMOUNT.match(text):
+        return text if re.search(r"\d", text) or text.casefold() == "free" else ""
+    number = float(text.replace(",", ""))
+    if number == 0:
+        return "Free"
+    shown = f"{number:,.2f}".removesuffix(".00")
+    if currency in CURRENCY_SYMBOLS:
+        return f"{CURRENCY_SYMBOLS[currency]}{shown}"
+    return f"{shown} {currency}" if _CURRENCY_CODE.match(currency) else shown
+
+
+def _offer_lines(offer: JsonDict, depth: int = 0) -> list[str]:
+    """One offer as tier lines; an AggregateOffer as its range, or as the offers it lists."""
+    inner = [o for o in _as_list(offer.get("offers")) if isinstance(o, dict)]
+    if inner and depth < 2:
+        return [line for o in inner for line in _offer_lines(o, depth + 1)]
+    spec = next((s for s in _as_list(offer.get("priceSpecification")) if isinstance(s, dict)), {})
+    currency = _text(offer.get("priceCurrency")) or _text(spec.get("priceCurrency"))
+    price = _amount(offer.get("price"), currency) or _amount(spec.get("price"), currency)
+    if not price:
+        low = _amount(offer.get("lowPrice") or spec.get("minPrice"), currency)
+        high = _amount(offer.get("highPrice") or spec.get("maxPrice"), currency)
+        if low and high and low != high:
+            price = f"{low} – {high}"
+        elif low:
+            price = f"From {low}" if "AggregateOffer" in _types(offer) and not high else low
+        elif high:
+            price = f"Up to {high}"
+    name = _text(offer.get("name"))
+    line = f"{name}: {price}" if name and price else name or price
+    return [line] if line else []
+
+
 def _pricing(event: JsonDict, page_url: str) -> tuple[str, str, str]:
     """(pricing_info, payment_link, payment_link_type) from the event's offers."""
     lines: list[str] = []
@@ -364,13 +520,12 @@ def _pricing(event: JsonDict, page_url: str) -> tuple[str, str, str]:
     for offer in _as_list(event.get("offers")):
         if not isinstance(offer, dict):
             continue
-        name = _text(offer.get("name"))
-        price = " ".join(p for p in (_text(offer.get("price")), _text(offer.get("priceCurrency"))) if p)
-        line = f"{name}: {price}" if name and price else name or price
-        if line:
-            lines.append(line)
+        for line in _offer_lines(offer):
+            if line not in lines:
+                lines.append(line)
         if not payment_link:
-            payment_link = next(iter(_urls(offer.get("url"))), "")
+            inner = [o for o in _as_list(offer.get("offers")) if isinstance(o, dict)]
+            payment_link = next(iter(_urls(offer.get("url")) + [u for o in inner for u in _urls(o.get("url"))]), "")
     if payment_link:
         payment_link = urljoin(page_url, payment_link)
     host = (urlsplit(payment_link).hostname or "").removeprefix("www.")

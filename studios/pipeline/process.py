@@ -24,8 +24,9 @@ from .llm.client import LLMExtractor
 from .llm.config import KnownArtist, LLMConfig
 from .match import ArtistMatcher
 from .reporting import STOP_POLL_INTERVAL, Reporter, stop_if_asked
+from .review import DUPLICATE, PAST, UNDATED, report_review, review_events
 from .save import WorkshopData, save_workshops
-from .validate import is_past, normalise_sessions, studio_zone
+from .validate import studio_zone
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _read_link(fetcher: PageFetcher, url: str, studio: Studio, context: ExtractionContext | None = None) -> LinkResult:
+def read_link(fetcher: PageFetcher, url: str, studio: Studio, context: ExtractionContext | None = None) -> LinkResult:
     """Runs in a worker thread: no database access and no reporting here."""
     try:
         page = fetcher.get(url)
@@ -118,7 +119,7 @@ def _finished_links(
     yield from (done_before[url] for url in links if url in done_before)
     pool = ThreadPoolExecutor(max_workers=max(1, studio.concurrency), thread_name_prefix=f"studio-{studio.studio_id}")
     futures: dict[Future[LinkResult], str] = {
-        pool.submit(_read_link, fetcher, url, studio, context): url for url in links if url not in done_before
+        pool.submit(read_link, fetcher, url, studio, context): url for url in links if url not in done_before
     }
     pending = set(futures)
     try:
@@ -177,22 +178,13 @@ class _Collector:
         self.events_by_url[url] = self._upcoming_workshops(url, result.events, log)
 
     def _upcoming_workshops(self, url: str, events: list[ExtractedEvent], log: Callable[[str, str], None]) -> list[WorkshopData]:
-        workshops, past, unmatched_here = [], 0, []
-        for event in events:
-            sessions = normalise_sessions(event.sessions, self.zone)
-            if is_past(sessions, self.today):
-                past += 1
-                continue
-            artists, unmatched = self.matcher.match_event(event)
-            unmatched_here += [name for name in unmatched if name not in unmatched_here]
-            workshops.append(WorkshopData.from_event(event, sessions, artists))
-        if past:
-            self.summary["events_past"] += past
-            log("info", f"{url}: {_plural(past, 'past event')} dropped")
-        for name in unmatched_here:
-            self.missing_artists.add(name)
-            log("warning", f"{url}: no artist matches '{name}'")
-        return workshops
+        review = review_events(events, self.zone, self.today, self.matcher)
+        report_review(log, url, review)
+        self.summary["events_past"] += review.count(PAST)
+        self.summary["events_undated"] += review.count(UNDATED)
+        self.summary["events_merged"] += review.count(DUPLICATE)
+        self.missing_artists.update(review.unmatched)
+        return [kept.workshop() for kept in review.kept]
 
 
 def _fetcher(studio: Studio, stop: threading.Event) -> PageFetcher:
@@ -257,6 +249,8 @@ def process_studio(studio: Studio, reporter: Reporter, run: Model | None = None)
         "workshops_archived": 0,
         "events_found": 0,
         "events_past": 0,
+        "events_undated": 0,
+        "events_merged": 0,
         "pages_without_events": 0,
         "missing_artists": [],
         "extractors": {},

@@ -16,7 +16,7 @@ LEVITATING = ExtractedEvent(
     song="Levitating",
     by="Jane Doe",
     performers=[("Jane Doe", "jane.doe")],
-    pricing_info="Early bird: 1200 INR",
+    pricing_info="Early bird: ₹1,200",
     payment_link="https://pay.example.com/levitating",
     payment_link_type="url",
     sessions=[
@@ -54,17 +54,19 @@ def test_graph_events_are_separate_routines_with_resolved_performers():
     assert events[1].performers == [("Jane Doe", "jane.doe"), ("Sam Rivera", None)]
     # The sub-event listed as its own @graph node is a session of its parent, not a third routine.
     assert events[1].sessions == [("2099-04-06T15:00:00+05:30", "2099-04-06T17:00:00+05:30")]
-    assert events[0].pricing_info == "900 INR"
+    assert events[0].pricing_info == "₹900"
 
 
-def test_malformed_json_ld_block_is_skipped_and_the_others_still_read():
+def test_a_cut_off_json_ld_block_is_recovered_and_the_others_still_read():
     name, events = events_of(fixture_html("malformed_jsonld.html"))
     assert name == "structured"
-    assert [e.title for e in events] == ["Popping basics"]
+    assert [e.title for e in events] == ["Broken block", "Popping basics"]
+    assert events[0].sessions == [("2099-05-01T18:00:00+05:30", None)]
 
 
-def test_only_malformed_json_ld_yields_nothing():
-    assert events_of('<script type="application/ld+json">{"@type": "Event", </script>') == (None, [])
+def test_json_ld_beyond_repair_yields_nothing():
+    assert events_of('<script type="application/ld+json">{"@type": "Event", "name": </script>') == (None, [])
+    assert events_of('<script type="application/ld+json">Event: tonight</script>') == (None, [])
 
 
 def test_intensive_over_several_days_with_whatsapp_payment():
@@ -72,7 +74,7 @@ def test_intensive_over_several_days_with_whatsapp_payment():
     assert event.event_type == "intensive"
     assert event.by == "Ana Ruiz & Kim Lee"
     assert event.performers == [("Ana Ruiz", "ana.moves"), ("Kim Lee", None)]
-    assert event.pricing_info == "4500 INR\nSingle day: 1800 INR"
+    assert event.pricing_info == "₹4,500\nSingle day: ₹1,800"
     assert event.payment_link == "https://wa.me/919800000000?text=Intensive"
     assert event.payment_link_type == "whatsapp"
     assert event.sessions == [("2099-06-01T10:00:00+05:30", "2099-06-03T13:00:00+05:30")]
