@@ -71,6 +71,6 @@ def _validated_subject(studio_id, allow_all):
 @staff_member_required
 @ensure_csrf_cookie
 def test_client(request):
-    """A page to try both endpoints from a browser: POST through fetch, GET through EventSource."""
+    """A page to try the streams from a browser: POST through fetch, GET through EventSource, and a WebSocket."""
     studios = Studio.objects.filter(active=True).order_by("name")
     return render(request, "studios/test_client.html", {"studios": studios, "title": "Streaming test client"})

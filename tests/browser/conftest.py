@@ -47,7 +47,8 @@ class StaffBrowser:
         if not TAKE_SCREENSHOTS:
             return
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (locator or self.page).screenshot(path=str(SCREENSHOTS / name))
+        # Transitions (the progress bar) are finished first, so a screenshot never catches one halfway.
+        (locator or self.page).screenshot(path=str(SCREENSHOTS / name), animations="disabled")
 
     def close(self):
         self.context.close()

@@ -117,3 +117,22 @@ def test_a_user_at_the_bound_starts_no_run(client, settings, studio):
     assert refused.status_code == 429
     assert not Run.objects.filter(subject=studio.studio_id).exists()
     held.close()
+
+
+@pytest.mark.parametrize(
+    ("scope", "proxy_header", "scheme"),
+    [
+        ({}, None, "http"),  # daphne's WebSocket scopes carry no scheme: ASGI then means ws
+        ({"scheme": "ws"}, None, "http"),
+        ({"scheme": "wss"}, None, "https"),
+        ({"headers": [(b"x-forwarded-proto", b"https")]}, None, "http"),  # a header nobody said to trust
+        ({"headers": [(b"x-forwarded-proto", b"https")]}, ("HTTP_X_FORWARDED_PROTO", "https"), "https"),
+        ({"scheme": "wss", "headers": [(b"x-forwarded-proto", b"http")]}, ("HTTP_X_FORWARDED_PROTO", "https"), "http"),
+        ({"scheme": "wss"}, ("HTTP_X_FORWARDED_PROTO", "https"), "https"),
+    ],
+)
+def test_sockets_judge_a_sessions_origin_by_the_scheme_django_would_see(settings, scope, proxy_header, scheme):
+    from streaming.consumers import page_scheme
+
+    settings.SECURE_PROXY_SSL_HEADER = proxy_header
+    assert page_scheme(scope) == scheme
