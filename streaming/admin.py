@@ -1,8 +1,13 @@
+from collections.abc import Iterable
+
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from .models import Run, RunStatus
 from .permissions import can_start_runs
@@ -12,7 +17,7 @@ from .storage import parse_seq
 RETRYABLE = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED)
 
 
-def watch_url(runs):
+def watch_url(runs: Iterable[Run]) -> str:
     """The admin page that shows a live panel for each of these runs."""
     return reverse("admin:streaming_run_watch") + "?ids=" + ",".join(str(run.pk) for run in runs)
 
@@ -33,43 +38,44 @@ class RunAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["streaming/run_panel.css"]}  # the status badges in the run list
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Run | None = None) -> bool:
         return False
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern | URLResolver]:
         watch = path("watch/", self.admin_site.admin_view(self.watch_view), name="streaming_run_watch")
         return [watch, *super().get_urls()]
 
-    def watch_view(self, request):
+    def watch_view(self, request: HttpRequest) -> TemplateResponse:
         ids = [run_id for part in request.GET.get("ids", "").split(",") if (run_id := parse_seq(part.strip()))]
-        runs = list(Run.objects.filter(pk__in=ids).order_by("pk"))
+        runs: list[Run] = list(Run.objects.filter(pk__in=ids).order_by("pk"))
         context = {**self.admin_site.each_context(request), "title": "Live runs", "runs": runs, "opts": self.opts}
         return TemplateResponse(request, "admin/streaming/run/watch.html", context)
 
     @admin.display(description="Status", ordering="status")
-    def status_badge(self, run):
+    def status_badge(self, run: Run) -> SafeString:
         return format_html('<span class="run-status" data-status="{}">{}</span>', run.status, run.get_status_display())
 
     @admin.display(description="Progress", ordering="percentage")
-    def progress(self, run):
+    def progress(self, run: Run) -> str:
         return f"{run.percentage:.1f}% ({run.current}/{run.total})"
 
     @admin.display(description="Duration")
-    def duration_text(self, run):
+    def duration_text(self, run: Run) -> str:
         return str(run.duration).split(".")[0] if run.duration else "—"
 
     @admin.display(description="Counts")
-    def counts(self, run):
+    def counts(self, run: Run) -> str:
         """The summary's non-zero counts, whatever the job reports."""
-        counts = [(key, value) for key, value in run.summary.items() if isinstance(value, int) and not isinstance(value, bool) and value]
+        counts: list[tuple[str, int]] = [(key, value) for key, value in run.summary.items() if isinstance(value, int) and not isinstance(value, bool) and value]
         return ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in counts) or "—"
 
     @admin.action(description="Retry selected runs (failed, cancelled or interrupted)", permissions=["add_run"])
-    def retry(self, request, queryset):
-        runs, skipped = [], 0
+    def retry(self, request: HttpRequest, queryset: QuerySet[Run]) -> HttpResponseRedirect | None:
+        runs: list[Run] = []
+        skipped = 0
         for run in queryset:
             if run.status not in RETRYABLE:
                 skipped += 1
@@ -82,7 +88,8 @@ class RunAdmin(admin.ModelAdmin):
             self.message_user(request, f"{skipped} run(s) skipped: only failed, cancelled or interrupted runs are retried.", messages.WARNING)
         if runs:
             return redirect(watch_url(runs))
+        return None
 
-    def has_add_run_permission(self, request):
+    def has_add_run_permission(self, request: HttpRequest) -> bool:
         return can_start_runs(request.user)
 

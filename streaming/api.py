@@ -1,10 +1,13 @@
 """The runs API: list and read runs, start or join one, cancel one; and the schema of a run's stream."""
 
+from typing import NoReturn
+
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -55,7 +58,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     lookup_value_converter = "int"  # run ids are public ids, like the events stream's <int:run_id>
     not_found_code = "run_not_found"
 
-    def get_object(self):
+    def get_object(self) -> Run:
         run_id = self.kwargs[self.lookup_url_kwarg]
         run = self.get_queryset().filter(pk=run_id).first()
         if run is None:
@@ -73,7 +76,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             200: OpenApiResponse(RunSerializer, description="The run already active on this subject, joined."),
         },
     )
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         start = RunStartSerializer(data=request.data)
         start.is_valid(raise_exception=True)
         try:
@@ -98,7 +101,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         },
     )
     @action(detail=True, methods=["post"])
-    def cancel(self, request, run_id=None):
+    def cancel(self, request: Request, run_id: int | None = None) -> Response:
         run = self.get_object()
         was_running = run.status == RunStatus.RUNNING
         if not request_cancel(run):
@@ -144,5 +147,5 @@ class RunEventsSchema(APIView):
         },
         tags=["runs"],
     )
-    def get(self, request, run_id):
+    def get(self, request: Request, run_id: int) -> NoReturn:
         raise NotImplementedError  # pragma: no cover

@@ -6,7 +6,7 @@ class StreamingConfig(AppConfig):
     name = "streaming"
     verbose_name = "Runs"
 
-    def ready(self):
+    def ready(self) -> None:
         from .checks import check_settings
 
         checks.register(check_settings)

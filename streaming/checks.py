@@ -1,7 +1,10 @@
 """System checks for streaming's settings: values that cannot work stop `manage.py` commands early."""
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from django.apps import AppConfig
 from django.core.checks import Error
 
 from .conf import conf
@@ -9,9 +12,9 @@ from .conf import conf
 TASKS_BACKENDS = ("thread",)
 
 
-def number_errors(values, check_id, *, allow_zero=False):
+def number_errors(values: Mapping[str, Any], check_id: str, *, allow_zero: bool = False) -> list[Error]:
     """An Error for each setting (name -> value) that is not a number above 0 (or at least 0)."""
-    errors = []
+    errors: list[Error] = []
     for name, value in values.items():
         number = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
         if number and (value >= 0 if allow_zero else value > 0):
@@ -26,8 +29,8 @@ def number_errors(values, check_id, *, allow_zero=False):
     return errors
 
 
-def check_settings(app_configs=None, **kwargs):
-    errors = []
+def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[Error]:
+    errors: list[Error] = []
     if conf.TASKS_BACKEND not in TASKS_BACKENDS:
         errors.append(
             Error(

@@ -4,9 +4,12 @@ Read them as ``conf.STREAM_TIMEOUT``: the project's value when its settings defi
 default below. Values are looked up on every access, so ``override_settings`` applies at once.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.conf import settings
 
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     # The run executor; "thread" (an in-process thread pool) is the only one so far.
     "TASKS_BACKEND": "thread",
     # Runs one server process executes at once.
@@ -27,10 +30,10 @@ DEFAULTS = {
 class AppSettings:
     """An app's settings: the project's value when it sets one, else the app's documented default."""
 
-    def __init__(self, defaults):
+    def __init__(self, defaults: Mapping[str, Any]) -> None:
         self.defaults = defaults
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         try:
             default = self.defaults[name]
         except KeyError:

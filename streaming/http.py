@@ -7,9 +7,11 @@ contract of run streams); a project can answer its other API errors in the same 
 
 import functools
 import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeGuard
 from urllib.parse import urlsplit
 
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authentication import TokenAuthentication
@@ -17,33 +19,41 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from .conf import conf
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
 MAX_JSON_BODY = 64 * 1024
+
+# A Django view function: the request, then the URL's arguments.
+ViewFunction = Callable[..., HttpResponseBase]
 
 
 class ApiError(Exception):
-    def __init__(self, status, code, message, headers=None):
+    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
 
-def error_response(status, code, message, headers=None, **extra):
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JsonResponse:
     response = JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
     for name, value in (headers or {}).items():
         response[name] = value
     return response
 
 
-def api_endpoint(methods):
+def api_endpoint(methods: Sequence[str]) -> Callable[[ViewFunction], ViewFunction]:
     """Decorate a view: allowed methods, ApiError turned into its JSON response, CSRF checked here.
 
     Token clients (curl, scripts) carry no CSRF token, so Django's middleware check is replaced
     by `authenticate`, which enforces CSRF and same-origin only for cookie sessions.
     """
 
-    def decorator(view):
+    def decorator(view: ViewFunction) -> ViewFunction:
         @csrf_exempt
         @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             try:
                 if request.method not in methods:
                     raise ApiError(
@@ -61,7 +71,7 @@ def api_endpoint(methods):
     return decorator
 
 
-def authenticate(request):
+def authenticate(request: HttpRequest) -> "AbstractBaseUser":
     """The user behind a request: a DRF token, else a staff session. Raises ApiError(401/403)."""
     if request.META.get("HTTP_AUTHORIZATION"):
         try:
@@ -78,7 +88,7 @@ def authenticate(request):
     return user
 
 
-def _check_session_request(request):
+def _check_session_request(request: HttpRequest) -> None:
     # A cookie is sent by the browser whoever's page asked for it: refuse cross-site callers.
     # Older browsers send neither Sec-Fetch-Site nor Origin on a GET, but most still send a Referer.
     fetch_site = request.META.get("HTTP_SEC_FETCH_SITE")
@@ -96,7 +106,7 @@ def _check_session_request(request):
             raise ApiError(403, "csrf_failed", "CSRF check failed; send the X-CSRFToken header.")
 
 
-def _origin_of(url):
+def _origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -109,12 +119,12 @@ def origin_allowed(origin: str, host: str, scheme: str) -> bool:
     return parts.netloc == host and parts.scheme == scheme
 
 
-def require(allowed, message):
+def require(allowed: bool, message: str) -> None:
     if not allowed:
         raise ApiError(403, "permission_denied", message)
 
 
-def is_text(value):
+def is_text(value: object) -> TypeGuard[str]:
     """A string that can be stored: JSON may carry lone UTF-16 surrogates (\\ud800), UTF-8 cannot."""
     if not isinstance(value, str):
         return False
@@ -125,7 +135,7 @@ def is_text(value):
     return True
 
 
-def read_capped(read):
+def read_capped(read: Callable[[int], bytes]) -> bytes:
     """At most MAX_JSON_BODY bytes through `read`, or ApiError 413: however the size was declared."""
     body = read(MAX_JSON_BODY + 1)
     if len(body) > MAX_JSON_BODY:
@@ -133,7 +143,7 @@ def read_capped(read):
     return body
 
 
-def json_body(request):
+def json_body(request: HttpRequest) -> dict[str, Any]:
     """The request's JSON object body, or ApiError 413/415/400."""
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     if content_type != "application/json":

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -51,15 +53,15 @@ class Run(models.Model):
             )
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Run {self.pk}: {self.job} {self.subject} ({self.status})"
 
     @property
-    def is_active(self):
+    def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
     @property
-    def duration(self):
+    def duration(self) -> timedelta | None:
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
@@ -78,5 +80,5 @@ class RunEvent(models.Model):
         ordering = ["run", "seq"]
         constraints = [models.UniqueConstraint(fields=["run", "seq"], name="unique_run_event_seq")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"run-{self.run_id}:{self.seq} {self.type}"

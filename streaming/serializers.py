@@ -1,6 +1,7 @@
 """Serializers of the runs API, and the shapes the OpenAPI schema gives the errors and the stream events."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
@@ -45,16 +46,16 @@ class RunSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def _absolute(self, path):
+    def _absolute(self, path: str) -> str:
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 
     @extend_schema_field({"type": "string", "format": "uri"})
-    def get_url(self, run):
+    def get_url(self, run: Run) -> str:
         return self._absolute(reverse("run-detail", kwargs={"run_id": run.pk}))
 
     @extend_schema_field({"type": "string", "format": "uri"})
-    def get_events_url(self, run):
+    def get_events_url(self, run: Run) -> str:
         return self._absolute(reverse("run-events", kwargs={"run_id": run.pk}))
 
 
@@ -65,11 +66,11 @@ class RunStartSerializer(serializers.Serializer):
         help_text="What the job works on: for process_studio a studio_id, or 'all' for every active studio.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["job"].choices = job_names()
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
         # Taken as the schema says: DRF would turn a number into a string.
         if isinstance(data, Mapping):
             errors = {name: ["Must be a string."] for name in ("job", "subject") if not isinstance(data.get(name, ""), str)}
@@ -85,7 +86,7 @@ class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable, machine-readable, e.g. studio_not_found.")
     message = serializers.CharField(help_text="For people.")
 
-    def get_fields(self):
+    def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         # "fields" cannot be declared as a class attribute: it is the serializer's own property.
         fields["fields"] = serializers.DictField(
@@ -100,7 +101,7 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
 
 
-def _one_of(values, **kwargs):
+def _one_of(values: Iterable[str], **kwargs: Any) -> serializers.CharField:
     """A string field whose schema admits only `values`."""
 
     @extend_schema_field({"type": "string", "enum": list(values)})
@@ -110,7 +111,7 @@ def _one_of(values, **kwargs):
     return OneOf(**kwargs)
 
 
-def _const(value):
+def _const(value: str) -> serializers.CharField:
     """The event type an envelope carries."""
     return _one_of([value], help_text=f"Always '{value}', the same as the frame's event: line.")
 
@@ -144,7 +145,7 @@ class ProgressBarEventSerializer(_Envelope):
 class CompleteEventDataSerializer(serializers.Serializer):
     message = serializers.CharField()
     run_id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=[status.value for status in FINISHED_STATUSES])
+    status = serializers.ChoiceField(choices=[str(status) for status in FINISHED_STATUSES])
     summary = serializers.DictField(child=serializers.JSONField(), help_text="The job's counts, as in the run.")
 
 

@@ -1,3 +1,5 @@
+from django.http import HttpRequest, StreamingHttpResponse
+
 from .api import RunEventsSchema
 from .http import ApiError, api_endpoint, authenticate, require
 from .models import Run
@@ -8,7 +10,7 @@ from .sse import last_event_seq, run_stream_response
 
 @documented_by(RunEventsSchema)
 @api_endpoint(methods=["GET"])
-def run_events(request, run_id):
+def run_events(request: HttpRequest, run_id: int) -> StreamingHttpResponse:
     """Watch or resume any run's stream, from its first event unless Last-Event-ID says otherwise."""
     user = authenticate(request)
     require(can_watch_runs(user), "You may not view runs.")
