@@ -1,6 +1,6 @@
 """Publishing a run's events in the envelope every client reads (DESIGN §7)."""
 
-from datetime import timezone as dt_timezone
+from datetime import UTC
 from typing import Any
 
 from django.utils import timezone
@@ -12,7 +12,7 @@ LOG_LEVELS = ("info", "success", "warning", "error")
 
 
 def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
-    now = timezone.now().astimezone(dt_timezone.utc)
+    now = timezone.now().astimezone(UTC)
     return {
         "type": event_type,
         "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",

@@ -14,6 +14,7 @@ to a list and wakes the loop once per process, whatever the number of watchers.
 """
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -167,10 +168,8 @@ class RunFeed:
         if now - self._last_quiet_check >= QUIET_CHECK_SECONDS and not self.finished:
             self._last_quiet_check = now
             self.fill()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(self._more), timeout=min(timeout, QUIET_CHECK_SECONDS))
-        except TimeoutError:
-            pass
         return self.last_seq > seq
 
 

@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from .backends import ThreadPoolBackend
 from .events import publish_log
-from .jobs import get_job
-from .models import ACTIVE_STATUSES, Run, RunStatus
 from .execution import finish_run
 from .heartbeats import hold
+from .jobs import get_job
+from .models import ACTIVE_STATUSES, Run, RunStatus
 from .tasks import execute_run
 
 

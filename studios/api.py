@@ -8,7 +8,14 @@ from rest_framework.views import APIView
 
 from config.rest import ModelPermission, PublicIdCreateMixin, PublicIdLookupMixin
 from streaming.http import ApiError
-from streaming.schema import STREAM_DESCRIPTION, STREAM_FORBIDDEN, STREAM_HEADERS, STREAM_LIMITED, error_doc, stream_response
+from streaming.schema import (
+    STREAM_DESCRIPTION,
+    STREAM_FORBIDDEN,
+    STREAM_HEADERS,
+    STREAM_LIMITED,
+    error_doc,
+    stream_response,
+)
 
 from .filters import ArtistFilter, StudioFilter, WorkshopFilter
 from .models import Artist, Studio, Workshop

@@ -55,7 +55,7 @@ class DaphneServer:
         self.process = None
 
     def start(self, timeout=30):
-        log = open(self.log_path, "ab")
+        log = open(self.log_path, "ab")  # noqa: SIM115  (daphne writes to it for as long as it runs)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
             cwd=ROOT,

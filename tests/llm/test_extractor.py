@@ -1,7 +1,8 @@
 """The LLM extractor against a local OpenAI-compatible server: the request, the answer, and every way it goes wrong."""
 
 import time
-from datetime import date, datetime, time as clock
+from datetime import date, datetime
+from datetime import time as clock
 
 import pytest
 

@@ -2,19 +2,19 @@
 
 import asyncio
 import json
-from unittest import mock
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from unittest import mock
 
-from django_eventstream.utils import sse_encode_event
 from django_eventstream.event import Event
+from django_eventstream.utils import sse_encode_event
 from django_eventstream.views import get_listener_manager
 from httpx_sse._decoders import SSEDecoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streaming.events import envelope
 from streaming import fanout
+from streaming.events import envelope
 from studios.pipeline.discover import normalise_url
 from studios.pipeline.match import normalise_handle, normalise_name, split_artists
 from studios.pipeline.validate import is_past, normalise_sessions, parse_moment, studio_zone
