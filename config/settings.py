@@ -179,6 +179,12 @@ if REDIS_URL:
         "db": int((_redis.path or "/0").lstrip("/") or 0),
         **({"password": _redis.password} if _redis.password else {}),
     }
+# Pushpin (or another GRIP proxy) in front: its publish endpoint, with the key it signs requests with,
+# e.g. http://127.0.0.1:5561?key=changeme. Streams that come through it are held there, and every
+# event is published to it once (README: Pushpin in front). Unset: the app holds every stream.
+GRIP_URL = os.environ.get("GRIP_URL", "")
+if GRIP_URL:
+    MIDDLEWARE.insert(0, "django_grip.GripMiddleware")
 STREAM_TIMEOUT = float(os.environ.get("STREAM_TIMEOUT", streaming_conf.DEFAULTS["STREAM_TIMEOUT"]))
 STREAM_MAX_PER_USER = int(os.environ.get("STREAM_MAX_PER_USER", streaming_conf.DEFAULTS["STREAM_MAX_PER_USER"]))
 RUN_HEARTBEAT_INTERVAL = float(os.environ.get("RUN_HEARTBEAT_INTERVAL", streaming_conf.DEFAULTS["RUN_HEARTBEAT_INTERVAL"]))

@@ -6,6 +6,7 @@ from typing import Any
 from django.utils import timezone
 from django_eventstream import send_event
 
+from . import grip
 from .storage import channel_for_run
 
 LOG_LEVELS = ("info", "success", "warning", "error")
@@ -23,6 +24,8 @@ def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
 def publish(run_id: int, event_type: str, data: dict[str, Any]) -> None:
     """Store the event in the run's log and deliver it to every listener of the run."""
     send_event(channel_for_run(run_id), event_type, envelope(event_type, data))
+    if event_type == "complete":
+        grip.close_held_streams(run_id)  # `complete` ends every stream of the run
 
 
 def publish_log(run_id: int, level: str, message: str) -> None:

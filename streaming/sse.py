@@ -8,16 +8,19 @@ no database connection.
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django_eventstream.utils import add_default_headers, get_channelmanager, parse_last_event_id, sse_encode_event
 
+from . import grip
 from .conf import conf
 from .events import envelope
-from .fanout import follow
+from .fanout import FILL_BATCH, follow
 from .http import ApiError
 from .models import Run
 from .storage import RunEventStorage, channel_for_run, parse_seq, run_id_from_channel
@@ -129,12 +132,15 @@ class RunStreamResponse(StreamingHttpResponse):
         super().close()
 
 
-def run_stream_response(request: HttpRequest, run: Run, user: Any, after_seq: int = 0) -> StreamingHttpResponse:
+def run_stream_response(request: HttpRequest, run: Run, user: Any, after_seq: int = 0) -> HttpResponse:
     """The run's events as SSE from after `after_seq`; ApiError 403 for a user the channel manager
-    refuses, 429 past STREAM_MAX_PER_USER."""
+    refuses, 429 past STREAM_MAX_PER_USER. Through a GRIP proxy, the proxy holds the stream."""
     channel = channel_for_run(run.pk)
     if not get_channelmanager().can_read_channel(user, channel):
         raise ApiError(403, "permission_denied", "You may not view runs.")
+    if grip.proxied(request):
+        open_streams.check(user)  # the proxy holds the stream: this process counts only its own
+        return held_stream_response(request, run, user.pk, after_seq, since=time.time(), opening=True)
     release = open_streams.reserve(user)
     if not run.is_active and after_seq >= RunEventStorage().get_current_id(channel):
         # Nothing will follow: say so instead of holding a connection open forever.
@@ -164,3 +170,55 @@ async def run_frames(run_id: int, after_seq: int, timeout: float) -> AsyncIterat
         complete = frames[-1].type == "complete"
     if not complete:
         yield close_frame("timeout", "Stream time limit reached; reconnect with the last event id to resume")
+
+
+def held_stream_response(
+    request: HttpRequest, run: Run, user_id: int, after_seq: int, since: float, opening: bool
+) -> HttpResponse:
+    """A run's stream through the GRIP proxy (streaming.grip): what the log holds past `after_seq`,
+    then, unless that ends the stream, instructions to hold it for the events published later.
+
+    The same frames as `run_frames`; `opening` is the client's first response, while the proxy
+    appends the answers to its next-link requests to the stream it holds.
+    """
+    channel = channel_for_run(run.pk)
+    storage = RunEventStorage()
+    events = []
+    while batch := storage.get_events(channel, after_seq + len(events), limit=FILL_BATCH):
+        events += batch
+    ends = next((i for i, event in enumerate(events) if event.type == "complete"), None)
+    if ends is not None:
+        events = events[: ends + 1]
+    last_seq = events[-1].id if events else after_seq
+    finished = opening and not run.is_active and not events  # as the direct stream: nothing will follow
+    timed_out = time.time() - since >= conf.STREAM_TIMEOUT
+    hold = ends is None and not finished and not timed_out
+    # Held content passes the proxy's build-id filter, which reads `%` as its own: escaped.
+    frames = [sse_encode_event(e.type, e.data, event_id=f"{channel}:{e.id}", escape=hold) for e in events]
+    if finished:
+        frames = [close_frame("finished", "The run has finished; there are no more events")]
+    elif ends is None and timed_out:
+        frames.append(close_frame("timeout", "Stream time limit reached; reconnect with the last event id to resume"))
+    if opening and not finished:
+        frames.insert(0, STREAM_OPEN)
+    response = HttpResponse("".join(frames), content_type="text/event-stream")
+    add_default_headers(response, request=request)
+    response["X-Run-Id"] = str(run.pk)
+    if hold:
+        grip.hold_stream(request, run.pk, last_seq, user_id, since, KEEP_ALIVE, KEEP_ALIVE_SECONDS)
+    return response
+
+
+def continue_held_stream(request: HttpRequest, run_id: int) -> HttpResponse | None:
+    """The proxy following a held stream's next link: the stream goes on from the last event it
+    delivered, or ends (run gone, user no longer allowed). None for any other request."""
+    followed = grip.followed_link(request, run_id)
+    if followed is None:
+        return None
+    user_id, since, last_seq = followed
+    run = Run.objects.filter(pk=run_id).first()
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if run is None or user is None or not get_channelmanager().can_read_channel(user, channel_for_run(run_id)):
+        # An empty answer without a hold ends the stream; the client's reconnect learns why.
+        return HttpResponse("", content_type="text/event-stream")
+    return held_stream_response(request, run, user_id, last_seq, since, opening=False)
