@@ -95,6 +95,11 @@ def stop(process, timeout=15):
             process.wait(5)
 
 
+def log_to(path):
+    """A file a server subprocess writes its output to; it lives as long as the subprocess."""
+    return open(path, "ab")  # noqa: SIM115
+
+
 def summary(values):
     values = [v for v in values if v is not None]
     if not values:
@@ -116,17 +121,41 @@ def ensure_peer_venv():
 class Clients:
     """A bench/sse_load.py process holding `count` SSE clients."""
 
-    def __init__(self, port, path, count, *, expect=None, method="GET", body="", headers=None, mode="follow",
-                 concurrency=100, timeout=300, sources=None):
+    def __init__(
+        self,
+        port,
+        path,
+        count,
+        *,
+        expect=None,
+        method="GET",
+        body="",
+        headers=None,
+        mode="follow",
+        concurrency=100,
+        timeout=300,
+        sources=None,
+    ):
         spec = {
-            "host": "127.0.0.1", "port": port, "path": path, "count": count, "expect": expect, "method": method,
-            "body": body, "headers": headers or {}, "mode": mode, "concurrency": concurrency, "timeout": timeout,
+            "host": "127.0.0.1",
+            "port": port,
+            "path": path,
+            "count": count,
+            "expect": expect,
+            "method": method,
+            "body": body,
+            "headers": headers or {},
+            "mode": mode,
+            "concurrency": concurrency,
+            "timeout": timeout,
             "sources": sources,
         }
         self.timeout = timeout
         self.process = subprocess.Popen(
             [sys.executable, str(BENCH / "sse_load.py"), json.dumps(spec)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
 
     def _line(self, timeout):
@@ -202,7 +231,6 @@ class Project:
     def publish_paced(self, run_id, count, interval):
         """Publish `count` log events `interval` s apart (on a fixed schedule), then `complete`; the publish costs."""
         from streaming.events import publish
-        from streaming.models import Run
 
         costs = []
         start = time.monotonic()
@@ -220,7 +248,9 @@ class Project:
         from streaming.events import publish
         from streaming.models import Run
 
-        publish(run_id, "complete", {"message": "Process completed", "run_id": run_id, "status": "succeeded", "summary": {}})
+        publish(
+            run_id, "complete", {"message": "Process completed", "run_id": run_id, "status": "succeeded", "summary": {}}
+        )
         Run.objects.filter(pk=run_id).update(status="succeeded")
 
     def finished_run(self, count):
@@ -229,14 +259,26 @@ class Project:
         from streaming.events import envelope
         from streaming.models import Run, RunEvent
 
-        run = Run.objects.create(job="process_studio", subject=f"bench-{uuid.uuid4().hex[:12]}", status="succeeded",
-                                 finished_at=timezone.now())
+        run = Run.objects.create(
+            job="process_studio",
+            subject=f"bench-{uuid.uuid4().hex[:12]}",
+            status="succeeded",
+            finished_at=timezone.now(),
+        )
         rows = [
             RunEvent(run=run, seq=seq, type="logs", data=envelope("logs", {"message": f"m={seq}:0.0", "level": "info"}))
             for seq in range(1, count + 1)
         ]
-        rows.append(RunEvent(run=run, seq=count + 1, type="complete", data=envelope(
-            "complete", {"message": "Process completed", "run_id": run.pk, "status": "succeeded", "summary": {}})))
+        rows.append(
+            RunEvent(
+                run=run,
+                seq=count + 1,
+                type="complete",
+                data=envelope(
+                    "complete", {"message": "Process completed", "run_id": run.pk, "status": "succeeded", "summary": {}}
+                ),
+            )
+        )
         RunEvent.objects.bulk_create(rows)
         return run.pk
 
@@ -251,11 +293,25 @@ class Peer:
 
     def start(self):
         self.port = free_port()
-        log = open(self.workdir / "peer.log", "ab")
+        log = log_to(self.workdir / "peer.log")
         self.process = subprocess.Popen(
-            [str(PEER_PYTHON), "-m", "uvicorn", "peer_app:app", "--app-dir", str(BENCH), "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(PEER_PYTHON),
+                "-m",
+                "uvicorn",
+                "peer_app:app",
+                "--app-dir",
+                str(BENCH),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.pid = self.process.pid
         self.url = f"http://127.0.0.1:{self.port}"
@@ -306,21 +362,33 @@ def idle_memory(target, streams):
     after = rss_kib(target.pid)
     clients.close()
     target.end(run_id)
-    return {"kib_per_stream": (after - before) / max(opened["opened"], 1), "opened": opened["opened"],
-            "rss_before_kib": before, "rss_after_kib": after}
+    return {
+        "kib_per_stream": (after - before) / max(opened["opened"], 1),
+        "opened": opened["opened"],
+        "rss_before_kib": before,
+        "rss_after_kib": after,
+    }
 
 
 def delivery(target, watchers, events, interval):
     run_id = target.new_run()
-    clients = Clients(target.port, f"/api/runs/{run_id}/events/", watchers, expect=events, headers=target.headers,
-                      timeout=events * interval + 240)
+    clients = Clients(
+        target.port,
+        f"/api/runs/{run_id}/events/",
+        watchers,
+        expect=events,
+        headers=target.headers,
+        timeout=events * interval + 240,
+    )
     opened = clients.opened()
     open_threads = threads(target.pid)
     costs = target.publish_paced(run_id, events, interval)
     end_threads = threads(target.pid)
     result = clients.result()
     result.update(
-        open=opened, threads=max(open_threads, end_threads), publish_cost=statistics.mean(costs) if costs else None,
+        open=opened,
+        threads=max(open_threads, end_threads),
+        publish_cost=statistics.mean(costs) if costs else None,
         publish_cost_p99=sorted(costs)[int(0.99 * len(costs))] if costs else None,
     )
     return result
@@ -335,8 +403,9 @@ def publish_alone(target, events, interval):
 def replay(target, run_id, reads):
     rates = []
     for _ in range(reads):
-        result = Clients(target.port, f"/api/runs/{run_id}/events/", 1, expect=None, headers=target.headers,
-                         timeout=120).result()
+        result = Clients(
+            target.port, f"/api/runs/{run_id}/events/", 1, expect=None, headers=target.headers, timeout=120
+        ).result()
         if result["completed"] != 1:
             raise RuntimeError(f"{target.name}: replay did not complete: {result}")
         rates.append(result["frames"] / result["elapsed"])
@@ -345,12 +414,24 @@ def replay(target, run_id, reads):
 
 def first_frame(target, starters):
     body = json.dumps({"studio_id": STUDIO})
-    result = Clients(target.port, "/api/streaming/refresh-workshops", starters, method="POST", body=body,
-                     headers=target.headers, concurrency=starters, timeout=120).result()
+    result = Clients(
+        target.port,
+        "/api/streaming/refresh-workshops",
+        starters,
+        method="POST",
+        body=body,
+        headers=target.headers,
+        concurrency=starters,
+        timeout=120,
+    ).result()
     if result["first_log"] is None or result["first_log"]["n"] != starters:
         raise RuntimeError(f"{target.name}: not every starter saw a log: {result}")
-    return {"p50": result["first_log"]["p50"], "p99": result["first_log"]["p99"], "max": result["first_log"]["max"],
-            "completed": result["completed"]}
+    return {
+        "p50": result["first_log"]["p50"],
+        "p99": result["first_log"]["p99"],
+        "max": result["first_log"]["max"],
+        "completed": result["completed"],
+    }
 
 
 # --- Pushpin ---------------------------------------------------------------------------------
@@ -363,10 +444,19 @@ def pushpin_scenario(workdir, redis_url, token, watchers, events, interval):
     publish_port, http_port = free_port(), free_port()
     grip_url = f"http://127.0.0.1:{publish_port}"
     probe = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c",
-         "from django.conf import settings; print(bool(getattr(settings, 'GRIP_URL', None) or "
-         "getattr(settings, 'GRIP_PROXIES', None)) and any('GripMiddleware' in m for m in settings.MIDDLEWARE))"],
-        cwd=ROOT, env={**os.environ, "GRIP_URL": grip_url}, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings; print(bool(getattr(settings, 'GRIP_URL', None) or "
+            "getattr(settings, 'GRIP_PROXIES', None)) and any('GripMiddleware' in m for m in settings.MIDDLEWARE))",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "GRIP_URL": grip_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if probe.stdout.strip().splitlines()[-1:] != ["True"]:
         return None, "the project does not configure GRIP (GRIP_URL and django_grip's GripMiddleware)"
@@ -374,28 +464,60 @@ def pushpin_scenario(workdir, redis_url, token, watchers, events, interval):
     os.environ["GRIP_URL"] = grip_url  # for daphne; this process publishes through a child that sees it too
     project.start()
     rundir = workdir / "pushpin"
+    offset = 10000 + os.getpid() % 9000
     rundir.mkdir(exist_ok=True)
     (rundir / "routes").write_text(f"* 127.0.0.1:{project.port}\n")
-    conf = (Path("/etc/pushpin/pushpin.conf").read_text()
-            .replace("rundir=/var/run/pushpin", f"rundir={rundir}")
-            .replace("logdir=/var/log/pushpin", f"logdir={rundir}")
-            .replace("http_port=7999", f"http_port={http_port}")
-            .replace("routesfile=routes", f"routesfile={rundir / 'routes'}")
-            .replace("push_in_http_port=5561", f"push_in_http_port={publish_port}")
-            .replace("port_offset=0", f"port_offset={free_port() % 1000 + 30000}"))
+    conf = (
+        Path("/etc/pushpin/pushpin.conf")
+        .read_text()
+        .replace("rundir=/var/run/pushpin", f"rundir={rundir}")
+        .replace("logdir=/var/log/pushpin", f"logdir={rundir}")
+        .replace("routesfile=routes", f"routesfile={rundir / 'routes'}")
+        .replace("push_in_http_port=5561", f"push_in_http_port={publish_port - offset}")
+        # The file's internal TCP ports (and push_in_http_port) shift by port_offset, away from
+        # another Pushpin's defaults; the proxy listens where --port says, on loopback only.
+        .replace("port_offset=0", f"port_offset={offset}")
+        # Debian's pushpin reaches origins through a zurl at /var/run/zurl; run one in rundir instead.
+        .replace(
+            "services=condure,pushpin-proxy,pushpin-handler", "services=condure,zurl,pushpin-proxy,pushpin-handler"
+        )
+        .replace(
+            "[proxy]\n",
+            "[proxy]\n"
+            + "".join(
+                f"zurl_{k}=ipc://{{rundir}}/{{ipc_prefix}}zurl-{v}\n"
+                for k, v in (("out_specs", "in"), ("out_stream_specs", "in-stream"), ("in_specs", "out"))
+            ),
+        )
+    )
     (rundir / "pushpin.conf").write_text(conf)
-    pushpin = subprocess.Popen(["pushpin", "--config", str(rundir / "pushpin.conf"), "--id", uuid.uuid4().hex[:8]],
-                               stdout=open(rundir / "out.log", "ab"), stderr=subprocess.STDOUT)
+    pushpin = subprocess.Popen(
+        ["pushpin", "--config", str(rundir / "pushpin.conf"), "--port", f"127.0.0.1:{http_port}"],
+        stdout=log_to(rundir / "out.log"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_http(f"http://127.0.0.1:{http_port}/healthz", pushpin, timeout=30)
         run_id = project.new_run()
         sources = [f"127.0.0.{i}" for i in range(1, 9)]
-        clients = Clients(http_port, f"/api/runs/{run_id}/events/", watchers, expect=events, headers=project.headers,
-                          concurrency=500, timeout=events * interval + 300, sources=sources)
+        clients = Clients(
+            http_port,
+            f"/api/runs/{run_id}/events/",
+            watchers,
+            expect=events,
+            headers=project.headers,
+            concurrency=500,
+            timeout=events * interval + 300,
+            sources=sources,
+        )
         opened = clients.opened(timeout=600)
         publisher = subprocess.run(
             [sys.executable, __file__, "--publish", str(run_id), str(events), str(interval)],
-            env=os.environ, capture_output=True, text=True, timeout=events * interval + 120, check=True,
+            env=os.environ,
+            capture_output=True,
+            text=True,
+            timeout=events * interval + 120,
+            check=True,
         )
         result = clients.result()
         result.update(open=opened, publish_cost=json.loads(publisher.stdout.splitlines()[-1])["publish_cost"])
@@ -415,14 +537,26 @@ def main():
     parser.add_argument("--repetitions", type=int)
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument("--plot", type=Path, default=None, help="draw p99 latency against N into this PNG")
+    parser.add_argument(
+        "--markdown", type=Path, default=None, help="with --json: print the tables of those results as Markdown"
+    )
     parser.add_argument("--publish", nargs=3, metavar=("RUN", "EVENTS", "INTERVAL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.markdown:
+        results = json.loads(args.markdown.read_text())
+        for rep in results["reps"]:
+            for side in rep.values():
+                side["delivery"] = {int(n): r for n, r in side["delivery"].items()}
+        print(markdown(results))
+        return
     if args.publish:  # a child that publishes with the environment it was given (the Pushpin scenario)
         import django
 
         django.setup()
-        costs = Project(None, None, None).publish_paced(int(args.publish[0]), int(args.publish[1]), float(args.publish[2]))
+        costs = Project(None, None, None).publish_paced(
+            int(args.publish[0]), int(args.publish[1]), float(args.publish[2])
+        )
         print(json.dumps({"publish_cost": statistics.mean(costs)}))
         return
 
@@ -443,18 +577,44 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="bench-live-"))
     redis_port = free_port()
     redis = subprocess.Popen(
-        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
-        stdout=open(workdir / "redis.log", "ab"), stderr=subprocess.STDOUT,
+        [
+            "redis-server",
+            "--port",
+            str(redis_port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=log_to(workdir / "redis.log"),
+        stderr=subprocess.STDOUT,
     )
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
-        REDIS_URL=redis_url, DEMO="1", FETCH_ALLOW_PRIVATE="1", LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
+        REDIS_URL=redis_url,
+        DEMO="1",
+        FETCH_ALLOW_PRIVATE="1",
+        LOG_LEVEL="WARNING",
     )
-    results = {"config": {"repetitions": reps, "watchers": ns, "events": events, "interval_s": interval,
-                          "idle_streams": idle_streams, "replay_events": replay_events, "starters": starters,
-                          "cores": os.cpu_count()}, "reps": []}
+    results = {
+        "config": {
+            "repetitions": reps,
+            "watchers": ns,
+            "events": events,
+            "interval_s": interval,
+            "idle_streams": idle_streams,
+            "replay_events": replay_events,
+            "starters": starters,
+            "cores": os.cpu_count(),
+        },
+        "reps": [],
+    }
     try:
         for _ in range(50):
             try:
@@ -473,8 +633,13 @@ def main():
         for rep in range(reps):
             project, peer = Project(workdir, redis_url, token), Peer(workdir)
             project.start()
-            subprocess.run([*manage, "demo", "--base-url", project.server.url, "--admin"], cwd=ROOT, check=True,
-                           capture_output=True, timeout=300)
+            subprocess.run(
+                [*manage, "demo", "--base-url", project.server.url, "--admin"],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
             if token is None:
                 from rest_framework.authtoken.models import Token
 
@@ -483,18 +648,27 @@ def main():
             peer.start()
             order = [project, peer] if rep % 2 == 0 else [peer, project]
             out = {t.name: {"delivery": {}} for t in order}
-            print(f"\nrepetition {rep + 1}/{reps}: {order[0].name} first; daphne pid {project.pid}, peer pid {peer.pid}", flush=True)
+            print(
+                f"\nrepetition {rep + 1}/{reps}: {order[0].name} first; daphne pid {project.pid}, peer pid {peer.pid}",
+                flush=True,
+            )
             for target in order:
                 out[target.name]["threads_idle"] = threads(target.pid)
                 out[target.name]["idle"] = idle_memory(target, idle_streams)
-                print(f"  {target.name:8} idle memory {out[target.name]['idle']['kib_per_stream']:.1f} KiB/stream", flush=True)
+                print(
+                    f"  {target.name:8} idle memory {out[target.name]['idle']['kib_per_stream']:.1f} KiB/stream",
+                    flush=True,
+                )
             for n in ns:
                 for target in order:
                     r = out[target.name]["delivery"][n] = delivery(target, n, events, interval)
-                    print(f"  {target.name:8} N={n:<5} p50 {r['latency']['p50'] * 1000:8.1f} ms  p99 {r['latency']['p99'] * 1000:8.1f} ms"
-                          f"  max {r['latency']['max'] * 1000:8.1f} ms  completed {r['completed']}/{n}  lost {r['lost']}"
-                          f"  dup {r['duplicated']}  ooo {r['out_of_order']}  threads {r['threads']}"
-                          f"  publish {r['publish_cost'] * 1e6:.0f} us  client cpu {r['client_cpu']:.0%}", flush=True)
+                    print(
+                        f"  {target.name:8} N={n:<5} p50 {r['latency']['p50'] * 1000:8.1f} ms  p99 {r['latency']['p99'] * 1000:8.1f} ms"
+                        f"  max {r['latency']['max'] * 1000:8.1f} ms  completed {r['completed']}/{n}  lost {r['lost']}"
+                        f"  dup {r['duplicated']}  ooo {r['out_of_order']}  threads {r['threads']}"
+                        f"  publish {r['publish_cost'] * 1e6:.0f} us  client cpu {r['client_cpu']:.0%}",
+                        flush=True,
+                    )
             for target in order:
                 r = out[target.name]["publish_alone"] = publish_alone(target, events, interval)
                 print(f"  {target.name:8} publish, no watcher: {r['publish_cost'] * 1e6:.0f} us/event", flush=True)
@@ -505,8 +679,11 @@ def main():
             for target in order:
                 one = out[target.name]["first_one"] = first_frame(target, 1)
                 many = out[target.name]["first_many"] = first_frame(target, starters)
-                print(f"  {target.name:8} first frame: 1 client {one['p50'] * 1000:.1f} ms; {starters} starters"
-                      f" p50 {many['p50'] * 1000:.1f} ms p99 {many['p99'] * 1000:.1f} ms", flush=True)
+                print(
+                    f"  {target.name:8} first frame: 1 client {one['p50'] * 1000:.1f} ms; {starters} starters"
+                    f" p50 {many['p50'] * 1000:.1f} ms p99 {many['p99'] * 1000:.1f} ms",
+                    flush=True,
+                )
                 time.sleep(1.0)  # the run ends; the next start begins a new one
             for target in order:
                 out[target.name]["rss_end_kib"] = rss_kib(target.pid)
@@ -522,8 +699,13 @@ def main():
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     if args.plot:
-        subprocess.run([str(PEER_PYTHON), str(BENCH / "plot_latency.py"), str(args.json or "-"), str(args.plot)],
-                       input=json.dumps(results), text=True, check=True, timeout=120)
+        subprocess.run(
+            [str(PEER_PYTHON), str(BENCH / "plot_latency.py"), str(args.json or "-"), str(args.plot)],
+            input=json.dumps(results),
+            text=True,
+            check=True,
+            timeout=120,
+        )
     shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -543,7 +725,11 @@ def figures(results):
     for n in results["config"]["watchers"]:
         for q in ("p50", "p99", "max"):
             add(f"latency N={n} {q}", "ms", lambda r, n=n, q=q: r["delivery"][n]["latency"][q] * 1000)
-        add(f"N={n} lost/dup/ooo", "events", lambda r, n=n: r["delivery"][n]["lost"] + r["delivery"][n]["duplicated"] + r["delivery"][n]["out_of_order"])
+        add(
+            f"N={n} lost/dup/ooo",
+            "events",
+            lambda r, n=n: r["delivery"][n]["lost"] + r["delivery"][n]["duplicated"] + r["delivery"][n]["out_of_order"],
+        )
         add(f"N={n} completed", "clients", lambda r, n=n: r["delivery"][n]["completed"], higher=True)
         add(f"N={n} client CPU", "%", lambda r, n=n: r["delivery"][n]["client_cpu"] * 100)
     top = results["config"]["watchers"][-1]
@@ -556,7 +742,7 @@ def figures(results):
 
 
 def ratio(project, peer):
-    pairs = [a / b for a, b in zip(project, peer) if a is not None and b]
+    pairs = [a / b for a, b in zip(project, peer, strict=True) if a is not None and b]
     return statistics.median(pairs) if pairs else None
 
 
@@ -569,12 +755,99 @@ def report(results):
         r = ratio(sides["project"], sides["peer"])
         results["table"][name] = {"unit": unit, "project": s_project, "peer": s_peer, "ratio": r}
         fmt = lambda s: "–" if s is None else f"{s['min']:.4g} / {s['median']:.4g} / {s['max']:.4g}"  # noqa: E731
-        print(f"{name + (' (' + unit + ')' if unit else ''):<36} {fmt(s_project):>30} {fmt(s_peer):>30}"
-              f" {'' if r is None else f'{r:.2f}×':>7}")
+        print(
+            f"{name + (' (' + unit + ')' if unit else ''):<36} {fmt(s_project):>30} {fmt(s_peer):>30}"
+            f" {'' if r is None else f'{r:.2f}×':>7}"
+        )
+    targets(results)
     if "pushpin" in results and "skipped" not in results["pushpin"]:
         p = results["pushpin"]
-        print(f"\nthrough Pushpin: {p['completed']}/{p['clients']} completed, lost {p['lost']}, p50 {p['latency']['p50'] * 1000:.0f} ms,"
-              f" p99 {p['latency']['p99'] * 1000:.0f} ms, max {p['latency']['max'] * 1000:.0f} ms, client CPU {p['client_cpu']:.0%}")
+        print(
+            f"\nthrough Pushpin: {p['completed']}/{p['clients']} completed, lost {p['lost']}, p50 {p['latency']['p50'] * 1000:.0f} ms,"
+            f" p99 {p['latency']['p99'] * 1000:.0f} ms, max {p['latency']['max'] * 1000:.0f} ms, client CPU {p['client_cpu']:.0%}"
+        )
+
+
+def markdown(results):
+    """The figures and the targets as Markdown tables (for docs/benchmarks.md)."""
+    report_quietly = results.get("table") and results.get("targets")
+    if not report_quietly:
+        report(results)
+
+    def fmt(s):
+        if s is None:
+            return "–"
+        return " / ".join(f"{v:.3g}" if v < 1000 else f"{v:,.0f}" for v in (s["min"], s["median"], s["max"]))
+
+    lines = ["| figure | project min / median / max | peer min / median / max | project ÷ peer |", "|---|---|---|---|"]
+    for name, row in results["table"].items():
+        unit = f" ({row['unit']})" if row["unit"] else ""
+        r = "" if row["ratio"] is None else f"{row['ratio']:.2f}×"
+        lines.append(f"| {name}{unit} | {fmt(row['project'])} | {fmt(row['peer'])} | {r} |")
+    lines += ["", "| target | met | figure (medians) |", "|---|---|---|"]
+    for t in results["targets"]:
+        lines.append(
+            f"| {t['target']} | {'–' if t['met'] is None else 'yes' if t['met'] else '**no**'} | {t['figure']} |"
+        )
+    return "\n".join(lines)
+
+
+def targets(results):
+    """The issue's targets, each met or not, with the figure (medians over the repetitions)."""
+    table, config = results["table"], results["config"]
+    median = lambda name, side="project": table[name][side]["median"] if table.get(name) and table[name][side] else None  # noqa: E731
+    ratio_of = lambda name: table[name]["ratio"] if name in table else None  # noqa: E731
+    checks = []
+    for n in (100, 1000):
+        if n in config["watchers"]:
+            r, lost = ratio_of(f"latency N={n} p99"), table[f"N={n} lost/dup/ooo"]["project"]["max"]
+            checks.append(
+                (
+                    f"p99 at N={n} within 1.5x the peer's, nothing lost",
+                    r is not None and r <= 1.5 and lost == 0,
+                    f"{r:.2f}x ({median(f'latency N={n} p99'):.0f} ms vs {median(f'latency N={n} p99', 'peer'):.0f} ms), lost/dup/ooo {lost:.0f}",
+                )
+            )
+    kib = median("memory per idle stream")
+    checks.append(("memory per idle stream <= 64 KB", kib <= 64, f"{kib:.1f} KiB"))
+    top = config["watchers"][-1]
+    t = table[f"server threads, {top} streams"]["project"]["max"]
+    checks.append((f"server threads with {top} streams <= 50", t <= 50, f"{t:.0f}"))
+    r = ratio_of("replay, finished 1,000-event run")
+    checks.append(("replay >= 0.6x the peer's events/s", r >= 0.6, f"{r:.2f}x"))
+    r = ratio_of("first frame, 1 client")
+    checks.append(
+        (
+            "first frame, one client, within 3x",
+            r <= 3,
+            f"{r:.1f}x ({median('first frame, 1 client'):.1f} ms vs {median('first frame, 1 client', 'peer'):.1f} ms)",
+        )
+    )
+    name = f"first frame, {config['starters']} starters p99"
+    r = ratio_of(name)
+    checks.append(
+        (
+            f"{config['starters']} simultaneous starters p99 within 5x",
+            r <= 5,
+            f"{r:.1f}x ({median(name):.0f} ms vs {median(name, 'peer'):.0f} ms)",
+        )
+    )
+    p = results.get("pushpin") or {}
+    if "latency" in p:
+        ok = p["completed"] == p["clients"] and p["lost"] == 0 and p["latency"]["p99"] < 2
+        checks.append(
+            (
+                f"through Pushpin, {p['clients']} watchers complete, p99 < 2 s",
+                ok,
+                f"{p['completed']}/{p['clients']} completed, lost {p['lost']}, p99 {p['latency']['p99'] * 1000:.0f} ms",
+            )
+        )
+    else:
+        checks.append(("through Pushpin", None, f"not run: {p.get('skipped', 'not attempted')}"))
+    results["targets"] = [{"target": a, "met": b, "figure": c} for a, b, c in checks]
+    print("\ntargets:")
+    for target, met, figure in checks:
+        print(f"  {'n/a' if met is None else 'met' if met else 'MISSED':>6}  {target}: {figure}")
 
 
 if __name__ == "__main__":

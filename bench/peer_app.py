@@ -92,7 +92,9 @@ async def paced(run, count, interval, first_at=None):
         if delay > 0:
             await asyncio.sleep(delay)
         run.publish("logs", {"message": f"m={seq}:{time.monotonic():.6f}", "level": "info"})
-    run.publish("complete", {"message": "Process completed", "run_id": run.run_id, "status": "succeeded", "summary": {}})
+    run.publish(
+        "complete", {"message": "Process completed", "run_id": run.run_id, "status": "succeeded", "summary": {}}
+    )
 
 
 async def refresh_workshops(request):
@@ -135,7 +137,9 @@ async def bench_finished(request):
     run = new_run()
     for seq in range(1, int(request.query_params["count"]) + 1):
         run.publish("logs", {"message": f"m={seq}:{time.monotonic():.6f}", "level": "info"})
-    run.publish("complete", {"message": "Process completed", "run_id": run.run_id, "status": "succeeded", "summary": {}})
+    run.publish(
+        "complete", {"message": "Process completed", "run_id": run.run_id, "status": "succeeded", "summary": {}}
+    )
     return JSONResponse({"run_id": run.run_id})
 
 
@@ -150,7 +154,9 @@ async def bench_end(request):
     """Ends an idle run (a `complete`), so that its streams close."""
     run = runs[int(request.path_params["run_id"])]
     if not run.finished:
-        run.publish("complete", {"message": "Process completed", "run_id": run.run_id, "status": "succeeded", "summary": {}})
+        run.publish(
+            "complete", {"message": "Process completed", "run_id": run.run_id, "status": "succeeded", "summary": {}}
+        )
     return JSONResponse({"run_id": run.run_id})
 
 

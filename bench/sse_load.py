@@ -64,10 +64,13 @@ class Client(asyncio.Protocol):
             self.opened.set_result(True)
         if self.first_log is None and b"event: logs" in chunk:
             self.first_log = now - self.started
-        latencies = self.load.latencies
+        latencies, worst = self.load.latencies, self.load.worst
         for match in MARK.finditer(chunk):
             seq = int(match[1])
-            latencies.append(now - float(match[2]))
+            latency = now - float(match[2])
+            latencies.append(latency)
+            if latency > worst.get(seq, 0.0):
+                worst[seq] = latency
             if seq in self.seen:
                 self.duplicated += 1
                 continue
@@ -97,6 +100,7 @@ class Load:
     def __init__(self, spec):
         self.spec = spec
         self.latencies = []
+        self.worst = {}  # seq -> the longest any client waited for it
         self.errors = {}
         headers = "".join(f"{name}: {value}\r\n" for name, value in spec.get("headers", {}).items())
         body = spec.get("body", "").encode()
@@ -138,7 +142,14 @@ class Load:
         started = time.monotonic()
         clients = [c for c in await asyncio.gather(*(self.open_one(i, gate) for i in range(count))) if c]
         opened = [c for c in clients if c.opened.done() and c.opened.result()]
-        emit({"opened": len(opened), "failed": count - len(opened), "open_seconds": time.monotonic() - started, "errors": self.errors})
+        emit(
+            {
+                "opened": len(opened),
+                "failed": count - len(opened),
+                "open_seconds": time.monotonic() - started,
+                "errors": self.errors,
+            }
+        )
         if self.spec.get("mode") == "idle":
             await asyncio.wait_for(idle_until_stdin_closes(), timeout=timeout)
             return
@@ -175,6 +186,7 @@ class Load:
                     "latency": percentiles(latencies),
                     "first_log": percentiles(firsts),
                     "elapsed": time.monotonic() - started,
+                    "slowest_events": sorted(self.worst.items(), key=lambda item: -item[1])[:8],
                     "client_cpu": (time.process_time() - cpu) / max(time.monotonic() - wall, 1e-9),
                     "errors": self.errors,
                 }
