@@ -1,7 +1,7 @@
 """Benchmark: live delivery of run events, the project side by side with a minimal peer.
 
-    /path/to/project/.venv/bin/python bench/live_delivery.py --quick   # a short run (about 2 min)
-    /path/to/project/.venv/bin/python bench/live_delivery.py           # the full run (about 15 min)
+    /path/to/project/.venv/bin/python bench/live_delivery.py --quick   # a short run (about 1 min)
+    /path/to/project/.venv/bin/python bench/live_delivery.py           # the full run (about 8 min)
 
 The peer is Starlette + sse-starlette on uvicorn (one worker, bench/peer_app.py), installed by this
 script into bench/.peer-venv from bench/peer-requirements.txt. It serves the same URLs and frames
@@ -576,6 +576,7 @@ def main():
     ensure_peer_venv()
     workdir = Path(tempfile.mkdtemp(prefix="bench-live-"))
     redis_port = free_port()
+    running = []
     redis = subprocess.Popen(
         [
             "redis-server",
@@ -632,6 +633,7 @@ def main():
         token = None
         for rep in range(reps):
             project, peer = Project(workdir, redis_url, token), Peer(workdir)
+            running = [project, peer]  # stopped in `finally` should a scenario fail
             project.start()
             subprocess.run(
                 [*manage, "demo", "--base-url", project.server.url, "--admin"],
@@ -688,12 +690,16 @@ def main():
             for target in order:
                 out[target.name]["rss_end_kib"] = rss_kib(target.pid)
                 target.stop()
+            running = []
             results["reps"].append(out)
         pushpin, reason = pushpin_scenario(workdir, redis_url, token, pushpin_watchers, pushpin_events, interval)
         results["pushpin"] = pushpin or {"skipped": reason}
         if pushpin is None:
             print(f"\nPushpin scenario skipped: {reason}", flush=True)
     finally:
+        for server in running:
+            if getattr(server, "pid", None):
+                server.stop()
         stop(redis)
     report(results)
     if args.json:
