@@ -1,5 +1,6 @@
 """The ASGI application daphne serves: HTTP through Django, WebSocket through channels."""
 
+import gc
 import os
 import re
 
@@ -43,6 +44,9 @@ application = ProtocolTypeRouter(
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )
+# The objects loaded so far (Django, the apps, the libraries) live as long as the process: keep them
+# out of the collector's full passes, which otherwise stalled every stream for 100 ms and more.
+gc.freeze()
 # The server process executes runs: keep their heartbeats fresh and resume runs whose process died.
 start_watchdog()
 # SIGTERM or Ctrl-C leaves its runs interrupted between two links, for the next start to resume.
