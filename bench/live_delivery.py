@@ -52,6 +52,8 @@ PEER_VENV = BENCH / ".peer-venv"
 PEER_PYTHON = PEER_VENV / "bin" / "python"
 sys.path.insert(0, str(ROOT))
 
+from tests.live.pushpin import PushpinServer  # noqa: E402
+from tests.live.pushpin import installed as pushpin_installed  # noqa: E402
 from tests.live.server import DaphneServer, free_port  # noqa: E402
 
 STUDIO = "dance_n_addiction"
@@ -439,65 +441,15 @@ def first_frame(target, starters):
 
 def pushpin_scenario(workdir, redis_url, token, watchers, events, interval):
     """Many watchers of one short run of the project behind Pushpin; None (with the reason) when it cannot run."""
-    if not shutil.which("pushpin"):
+    if not pushpin_installed():
         return None, "pushpin is not installed"
-    publish_port, http_port = free_port(), free_port()
-    grip_url = f"http://127.0.0.1:{publish_port}"
-    probe = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "shell",
-            "-c",
-            "from django.conf import settings; print(bool(getattr(settings, 'GRIP_URL', None) or "
-            "getattr(settings, 'GRIP_PROXIES', None)) and any('GripMiddleware' in m for m in settings.MIDDLEWARE))",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "GRIP_URL": grip_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if probe.stdout.strip().splitlines()[-1:] != ["True"]:
-        return None, "the project does not configure GRIP (GRIP_URL and django_grip's GripMiddleware)"
+    pushpin = PushpinServer(workdir / "pushpin", max_connections=watchers + 1000)
     project = Project(workdir, redis_url, token)
-    os.environ["GRIP_URL"] = grip_url  # for daphne; this process publishes through a child that sees it too
+    os.environ["GRIP_URL"] = pushpin.grip_url  # for daphne; this process publishes through a child that sees it too
     project.start()
-    rundir = workdir / "pushpin"
-    offset = 10000 + os.getpid() % 9000
-    rundir.mkdir(exist_ok=True)
-    (rundir / "routes").write_text(f"* 127.0.0.1:{project.port}\n")
-    conf = (
-        Path("/etc/pushpin/pushpin.conf")
-        .read_text()
-        .replace("rundir=/var/run/pushpin", f"rundir={rundir}")
-        .replace("logdir=/var/log/pushpin", f"logdir={rundir}")
-        .replace("routesfile=routes", f"routesfile={rundir / 'routes'}")
-        .replace("push_in_http_port=5561", f"push_in_http_port={publish_port - offset}")
-        # The file's internal TCP ports (and push_in_http_port) shift by port_offset, away from
-        # another Pushpin's defaults; the proxy listens where --port says, on loopback only.
-        .replace("port_offset=0", f"port_offset={offset}")
-        # Debian's pushpin reaches origins through a zurl at /var/run/zurl; run one in rundir instead.
-        .replace(
-            "services=condure,pushpin-proxy,pushpin-handler", "services=condure,zurl,pushpin-proxy,pushpin-handler"
-        )
-        .replace(
-            "[proxy]\n",
-            "[proxy]\n"
-            + "".join(
-                f"zurl_{k}=ipc://{{rundir}}/{{ipc_prefix}}zurl-{v}\n"
-                for k, v in (("out_specs", "in"), ("out_stream_specs", "in-stream"), ("in_specs", "out"))
-            ),
-        )
-    )
-    (rundir / "pushpin.conf").write_text(conf)
-    pushpin = subprocess.Popen(
-        ["pushpin", "--config", str(rundir / "pushpin.conf"), "--port", f"127.0.0.1:{http_port}"],
-        stdout=log_to(rundir / "out.log"),
-        stderr=subprocess.STDOUT,
-    )
+    pushpin.start(project.port)
+    http_port = pushpin.port
     try:
-        wait_http(f"http://127.0.0.1:{http_port}/healthz", pushpin, timeout=30)
         run_id = project.new_run()
         sources = [f"127.0.0.{i}" for i in range(1, 9)]
         clients = Clients(
@@ -523,7 +475,7 @@ def pushpin_scenario(workdir, redis_url, token, watchers, events, interval):
         result.update(open=opened, publish_cost=json.loads(publisher.stdout.splitlines()[-1])["publish_cost"])
         return result, None
     finally:
-        stop(pushpin)
+        pushpin.stop()
         project.stop()
         os.environ.pop("GRIP_URL", None)
 
