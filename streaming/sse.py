@@ -10,11 +10,12 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django_eventstream.event import Event
 from django_eventstream.utils import add_default_headers, get_channelmanager, parse_last_event_id, sse_encode_event
 
 from . import grip
@@ -53,7 +54,7 @@ def seq_after(last_event_id: str, run_id: int) -> int:
     return seq
 
 
-def resumed_run(request, job, subject):
+def resumed_run(request: HttpRequest, job: str, subject: str) -> tuple[Run, int] | None:
     """The run an EventSource reconnecting to a start endpoint names in Last-Event-ID, and its seq.
 
     Browsers reconnect to the URL they first opened, so a dropped start stream comes back to the
@@ -72,30 +73,30 @@ def resumed_run(request, job, subject):
     return None
 
 
-def close_frame(reason, message="Connection closed"):
+def close_frame(reason: str, message: str = "Connection closed") -> str:
     return sse_encode_event("close", json.dumps(envelope("close", {"message": message, "reason": reason})))
 
 
 class _OpenStreams:
     """How many streams each user holds open in this process (STREAM_MAX_PER_USER bounds it)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counts = Counter()
+        self._counts: Counter[Any] = Counter()
 
-    def check(self, user):
+    def check(self, user: Any) -> None:
         """ApiError 429 when the user already holds as many streams as allowed."""
         with self._lock:
             self._refuse_if_full(user)
 
-    def reserve(self, user):
+    def reserve(self, user: Any) -> Callable[[], None]:
         """Count one more stream of the user; returns the function that gives it back (once)."""
         with self._lock:
             self._refuse_if_full(user)
             self._counts[user.pk] += 1
         given_back = threading.Event()
 
-        def release():
+        def release() -> None:
             if given_back.is_set():
                 return
             given_back.set()
@@ -106,7 +107,7 @@ class _OpenStreams:
 
         return release
 
-    def _refuse_if_full(self, user):
+    def _refuse_if_full(self, user: Any) -> None:
         limit = conf.STREAM_MAX_PER_USER
         if self._counts[user.pk] >= limit:
             raise ApiError(
@@ -123,11 +124,11 @@ open_streams = _OpenStreams()
 class RunStreamResponse(StreamingHttpResponse):
     """A run's stream, which gives its user's stream slot back when the server closes it."""
 
-    def __init__(self, body, release):
+    def __init__(self, body: AsyncIterator[str], release: Callable[[], None]) -> None:
         super().__init__(body, content_type="text/event-stream")
         self._release = release
 
-    def close(self):
+    def close(self) -> None:
         self._release()
         super().close()
 
@@ -183,7 +184,7 @@ def held_stream_response(
     """
     channel = channel_for_run(run.pk)
     storage = RunEventStorage()
-    events = []
+    events: list[Event] = []
     while batch := storage.get_events(channel, after_seq + len(events), limit=FILL_BATCH):
         events += batch
     ends = next((i for i, event in enumerate(events) if event.type == "complete"), None)
