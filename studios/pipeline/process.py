@@ -275,18 +275,25 @@ def _fetcher(studio: Studio, stop: threading.Event) -> PageFetcher:
     return Fetcher(stop)
 
 
-def _known_links(studio: Studio, links: list[str]) -> dict[str, KnownLink]:
+def _known_links(studio: Studio, links: list[str], key: str) -> dict[str, KnownLink]:
+    """What earlier runs learnt about these links, when they read them the way this run would."""
     states = LinkState.objects.filter(studio=studio, url__in=links)
-    return {s.url: KnownLink(s.etag, s.last_modified, s.content_hash, s.result) for s in states}
+    known = {}
+    for state in states:
+        result = dict(state.result)
+        if result.pop("extraction_key", None) != key:
+            continue  # read with other settings (mode, hints, model): read afresh, unconditionally
+        known[state.url] = KnownLink(state.etag, state.last_modified, state.content_hash, result)
+    return known
 
 
-def _keep_link_states(studio: Studio, read: dict[str, LinkResult]) -> None:
+def _keep_link_states(studio: Studio, read: dict[str, LinkResult], key: str) -> None:
     """Remember each link's validators and extraction for the next run (one row per studio and link)."""
     for url, result in read.items():
         if not result.content_hash:
             continue
         kept = result.as_json()
-        kept.update(notes=[], unchanged="", etag="", last_modified="", content_hash="")
+        kept.update(notes=[], unchanged="", etag="", last_modified="", content_hash="", extraction_key=key)
         LinkState.objects.update_or_create(
             studio=studio,
             url=url,
@@ -431,8 +438,8 @@ def process_studio(studio: Studio, reporter: Reporter, run: Model | None = None,
             if done_before:
                 reporter.log("info", f"Resuming: {_plural(len(done_before), 'link')} done before the interruption, not fetched again")
             collector = _Collector(studio, reporter, summary)
-            known = {} if full_refresh else _known_links(studio, links)
             key = extraction_key(studio, context)
+            known = {} if full_refresh else _known_links(studio, links, key)
             finished = _finished_links(links, fetcher, studio, reporter, context, done_before, known, key)
             for done, result in enumerate(finished, start=1):
                 if result.url in done_before:
@@ -461,7 +468,7 @@ def process_studio(studio: Studio, reporter: Reporter, run: Model | None = None,
     summary["extractors"] = dict(collector.extractors)
     # Like a failed link, a link left out says nothing about its workshops: they are not archived.
     counts = save_workshops(studio, collector.events_by_url, collector.failed_urls | set(left_out), run=run)
-    _keep_link_states(studio, collector.read)
+    _keep_link_states(studio, collector.read, key)
     for name, count in counts.items():
         summary[f"workshops_{name}"] = count
     reporter.log(
