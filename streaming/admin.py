@@ -54,7 +54,7 @@ class RunAdmin(admin.ModelAdmin):
         return format_html('<span class="run-status" data-status="{}">{}</span>', run.status, run.get_status_display())
 
     @admin.display(description="Requested by", ordering="requested_by")
-    def requested(self, run):
+    def requested(self, run: Run) -> object:
         """The user who asked, or what did (the schedule)."""
         if run.requested_by_id:
             return run.requested_by

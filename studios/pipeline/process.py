@@ -156,14 +156,15 @@ def read_link(
     digest = content_hash(page.text, extraction_key)
     if known is not None and known.content_hash == digest:
         return _reused(url, known, "same content", page.etag, page.last_modified)
-    validators = {"etag": page.etag, "last_modified": page.last_modified, "content_hash": digest}
     try:
         extractor, events = extract_events(page, studio, context)
     except LLMError as exc:
         notes = context.pop_notes(url) if context is not None else []
         return LinkResult(url, error=f"LLM: {exc}", error_level="warning", notes=notes)
     notes = context.pop_notes(url) if context is not None else []
-    return LinkResult(url, extractor=extractor, events=events, notes=notes, **validators)
+    return LinkResult(
+        url, extractor=extractor, events=events, notes=notes, etag=page.etag, last_modified=page.last_modified, content_hash=digest
+    )
 
 
 def _finished_links(

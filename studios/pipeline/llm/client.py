@@ -18,7 +18,7 @@ from ..retry import call_with_retries
 from .config import KnownArtist, LLMConfig
 from .mapping import to_events
 from .prompt import build_messages, split_text, trim, visible_text
-from .schema import RESPONSE_FORMAT, AnswerCutOff, parse_answer
+from .schema import RESPONSE_FORMAT, Answer, AnswerCutOff, parse_answer
 
 if TYPE_CHECKING:
     import openai
@@ -123,7 +123,7 @@ class LLMExtractor:
             return []
         return to_events(answer, page, context.artists)
 
-    def _ask(self, page: Page, context: ExtractionContext, messages: list["ChatCompletionMessageParam"]):
+    def _ask(self, page: Page, context: ExtractionContext, messages: list["ChatCompletionMessageParam"]) -> "Answer":
         if self._broken:
             raise LLMError(self._broken)
         if self.token_limit is not None and self.usage.as_dict()["total_tokens"] >= self.token_limit:
