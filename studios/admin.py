@@ -286,6 +286,9 @@ class WorkshopChangeInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    class Media:
+        css = {"all": ["studios/run_changes.css"]}
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("workshop").order_by(KIND_ORDER, "id")
 

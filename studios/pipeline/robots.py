@@ -39,6 +39,8 @@ class SiteRules:
         self._parsed: dict[str, Protego | None] = {}
         self._lock = threading.Lock()
         self.notes: list[tuple[str, str]] = []
+        # Sites whose robots.txt could not be reached at all: their sitemap is not tried either.
+        self.unreachable: set[str] = set()
 
     def _rules(self, url: str) -> Protego | None:
         origin = _origin(url)
@@ -53,6 +55,7 @@ class SiteRules:
             raise
         except FetchError as exc:
             if "HTTP 4" not in str(exc):
+                self.unreachable.add(origin)
                 self.notes.append(("warning", f"{origin}/robots.txt could not be read ({exc}); crawling as if it allowed everything"))
         with self._lock:
             self._parsed.setdefault(origin, rules)
@@ -88,6 +91,8 @@ def sitemap_urls(fetcher: Fetcher, rules: SiteRules, start_url: str) -> list[str
     """The page URLs a site's sitemap lists (a sitemap index followed one level); [] when it has none."""
     found: list[str] = []
     queue = rules.sitemaps(start_url)
+    if _origin(start_url) in rules.unreachable:
+        return []  # discovery says why the site cannot be read
     followed = 0
     while queue and followed <= MAX_CHILD_SITEMAPS and len(found) < MAX_SITEMAP_URLS:
         sitemap = queue.pop(0)
