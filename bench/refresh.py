@@ -32,7 +32,7 @@ FILLER = "<p>" + "Studio news, directions, what to wear and bring. " * 40 + "</p
 
 class Site:
     def __init__(self, links: int):
-        self.prices = {n: "Rs 1000" for n in range(1, links + 1)}
+        self.prices = dict.fromkeys(range(1, links + 1), "Rs 1000")
         self.not_modified = 0
         site = self
 
