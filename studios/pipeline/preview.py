@@ -51,7 +51,7 @@ class _GivenPage:
         self.page = page
         self.stop = threading.Event()
 
-    def get(self, url: str) -> Page:
+    def get(self, url: str, validators: object = None) -> Page:
         return self.page
 
     def close(self) -> None:
