@@ -124,7 +124,7 @@ open_streams = _OpenStreams()
 class RunStreamResponse(StreamingHttpResponse):
     """A run's stream, which gives its user's stream slot back when the server closes it."""
 
-    def __init__(self, body: AsyncIterator[str], release: Callable[[], None]) -> None:
+    def __init__(self, body: AsyncIterator[str | bytes], release: Callable[[], None]) -> None:
         super().__init__(body, content_type="text/event-stream")
         self._release = release
 
@@ -154,11 +154,11 @@ def run_stream_response(request: HttpRequest, run: Run, user: Any, after_seq: in
     return response
 
 
-async def _single_frame(frame: str) -> AsyncIterator[str]:
+async def _single_frame(frame: str) -> AsyncIterator[str | bytes]:
     yield frame
 
 
-async def run_frames(run_id: int, after_seq: int, timeout: float) -> AsyncIterator[str]:
+async def run_frames(run_id: int, after_seq: int, timeout: float) -> AsyncIterator[str | bytes]:
     """The SSE body: what the feed holds past `after_seq`, then live, until `complete` or the time limit."""
     yield STREAM_OPEN
     complete = False
@@ -167,7 +167,7 @@ async def run_frames(run_id: int, after_seq: int, timeout: float) -> AsyncIterat
             yield KEEP_ALIVE
             continue
         # Everything this stream has not seen yet, in one write.
-        yield "".join(frame.sse for frame in frames)
+        yield b"".join(frame.sse for frame in frames)
         complete = frames[-1].type == "complete"
     if not complete:
         yield close_frame("timeout", "Stream time limit reached; reconnect with the last event id to resume")
