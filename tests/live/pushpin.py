@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from .server import free_port
+from .server import ServerProcess, free_port
 
 CONFIG = """\
 [global]
@@ -51,8 +51,10 @@ def installed():
     return shutil.which("pushpin") is not None
 
 
-class PushpinServer:
-    """Pushpin with its routes file `* 127.0.0.1:<daphne port>`; GRIP_URL tells daphne where it publishes."""
+class PushpinServer(ServerProcess):
+    """Pushpin with its routes file `* 127.0.0.1:<daphne port>`; GRIP_URL tells daphne where it publishes.
+
+    Stopping its runner stops the services it started."""
 
     def __init__(self, directory, max_connections=20000):
         self.directory = Path(directory)
@@ -101,17 +103,3 @@ class PushpinServer:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"pushpin did not answer within {timeout}s:\n{self.log_tail()}")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()  # the runner stops the services it started
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def log_tail(self, lines=60):
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
