@@ -1,3 +1,5 @@
+from datetime import time
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -262,9 +264,17 @@ class WorkshopAdmin(admin.ModelAdmin):
     def title_or_song(self, obj):
         return obj.title or obj.song or obj.source_url
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("sessions")
+
     @admin.display(description="First session", ordering="first_session_at")
     def first_session(self, obj):
-        return obj.first_session_at
+        """In the studio's zone, as announced: a session with a date only shows "(all day)", not midnight."""
+        sessions = list(obj.sessions.all())
+        if not sessions:
+            return "—"
+        first = min(sessions, key=lambda session: (session.date, session.start_time is not None, session.start_time or time.min))
+        return f"{first.display()} {obj.studio.time_zone}" if first.start_time else first.display()
 
 
 KIND_ORDER = Case(

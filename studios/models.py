@@ -217,7 +217,16 @@ class Session(models.Model):
         ordering = ["date", "start_time"]
 
     def __str__(self):
-        return f"{self.date} {self.start_time or ''}".strip()
+        return self.display()
+
+    def display(self) -> str:
+        """The session as its studio announces it, in the studio's own zone; a date without a time
+        is the whole day, not midnight."""
+        day = self.date.strftime("%a %d %b %Y")
+        if self.start_time is None:
+            return f"{day} (all day)"
+        text = f"{day}, {self.start_time.strftime('%H:%M')}"
+        return text + (f"–{self.end_time.strftime('%H:%M')}" if self.end_time else "")
 
 
 class ProcessedLink(models.Model):
