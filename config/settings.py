@@ -105,6 +105,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["config.formats"]  # date-times shown with their zone
 
 STATIC_URL = "static/"
 # daphne serves no static files itself; WhiteNoise serves them from the apps, or from STATIC_ROOT
