@@ -1,4 +1,5 @@
 from datetime import time
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin
@@ -29,7 +30,7 @@ class TryLinkForm(forms.Form):
 
 @admin.register(Studio)
 class StudioAdmin(admin.ModelAdmin):
-    list_display = ["name", "studio_id", "website", "active", "render_js", "workshop_count", "schedule", "next_refresh_at", "last_run"]
+    list_display = ["name_and_id", "website_link", "active", "render_js", "workshop_count", "schedule", "next_refresh", "last_run"]
     list_filter = ["active", "render_js"]
     search_fields = ["name", "studio_id"]
     prepopulated_fields = {"studio_id": ("name",)}
@@ -72,12 +73,29 @@ class StudioAdmin(admin.ModelAdmin):
     def schedule(self, obj):
         return obj.schedule_text()
 
+    @admin.display(description="Name (studio ID)", ordering="name")
+    def name_and_id(self, obj):
+        return format_html('{}<br><small class="quiet">{}</small>', obj.name, obj.studio_id)
+
+    @admin.display(description="Website", ordering="website")
+    def website_link(self, obj):
+        """Host and path, cut to fit the column; the whole URL on hover and as the link."""
+        parts = urlsplit(obj.website)
+        shown = (parts.netloc + parts.path).rstrip("/")
+        if len(shown) > 26:
+            shown = shown[:25] + "…"
+        return format_html('<a href="{}" title="{}" rel="noopener" target="_blank">{}</a>', obj.website, obj.website, shown)
+
+    @admin.display(description="Next refresh", ordering="next_refresh_at")
+    def next_refresh(self, obj):
+        return _short_time(obj.next_refresh_at)
+
     @admin.display(description="Last run", ordering="last_run_at")
     def last_run(self, obj):
         if obj.last_run_id is None:
             return "—"
         url = reverse("admin:streaming_run_change", args=[obj.last_run_id])
-        return format_html('<a href="{}">{} ({})</a>', url, obj.last_run_status, timezone.localtime(obj.last_run_at).strftime("%Y-%m-%d %H:%M"))
+        return format_html('<a href="{}">{}</a> {}', url, obj.last_run_status, _short_time(obj.last_run_at))
 
     @admin.display(description="LLM use this month")
     def llm_usage_this_month(self, obj):
@@ -156,6 +174,17 @@ class StudioAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}?studio__id__exact={}&amp;is_archived__exact=0">{}</a>', url, obj.pk, obj.current_workshops
         )
+
+
+def _short_time(moment):
+    """A date-time in a list: short, on one line, with its full value and zone on hover."""
+    if moment is None:
+        return "—"
+    local = timezone.localtime(moment)
+    return format_html(
+        '<time datetime="{}" title="{}" style="white-space:nowrap">{}</time>',
+        moment.isoformat(), local.strftime("%Y-%m-%d %H:%M %Z"), local.strftime("%b %d, %H:%M"),
+    )
 
 
 class AliasesField(forms.CharField):

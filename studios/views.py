@@ -1,6 +1,9 @@
 """The streaming endpoints of DESIGN §7 (start or join a studio's processing and stream it),
 and the staff page that exercises them."""
 
+from types import SimpleNamespace
+
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -12,7 +15,7 @@ from streaming.services import SubjectRefused, start_run
 from streaming.sse import open_streams, resumed_run, run_stream_response
 
 from .api import STUDIO_ID_MAX_LENGTH, ProcessStudioSchema, RefreshWorkshopsSchema
-from .jobs import ALL_STUDIOS, PROCESS_STUDIO
+from .jobs import ALL_STUDIOS, PROCESS_STUDIO, workshop_links
 from .models import Studio
 
 
@@ -72,5 +75,11 @@ def _validated_subject(studio_id, allow_all):
 @ensure_csrf_cookie
 def test_client(request):
     """A page to try the streams from a browser: POST through fetch, GET through EventSource, and a WebSocket."""
-    studios = Studio.objects.filter(active=True).order_by("name")
-    return render(request, "studios/test_client.html", {"studios": studios, "title": "Streaming test client"})
+    studios = list(Studio.objects.filter(active=True).order_by("name"))
+    # The links the admin panel shows under a finished run ("Workshops of …"), for each choice.
+    links = {
+        subject: workshop_links(SimpleNamespace(subject=subject))
+        for subject in [*(studio.studio_id for studio in studios), ALL_STUDIOS]
+    }
+    context = {**admin.site.each_context(request), "studios": studios, "result_links": links, "title": "Streaming test client"}
+    return render(request, "studios/test_client.html", context)
