@@ -1,5 +1,5 @@
 from datetime import time
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.contrib import admin
@@ -20,7 +20,7 @@ from streaming.services import active_run, start_run
 
 from .costs import llm_cost, month_usage
 from .jobs import PROCESS_STUDIO
-from .models import Artist, ChangeKind, Session, Studio, Workshop, WorkshopChange
+from .models import Artist, CalendarFeedKey, ChangeKind, Session, Studio, Workshop, WorkshopChange
 from .pipeline.preview import preview_page
 
 
@@ -34,7 +34,7 @@ class StudioAdmin(admin.ModelAdmin):
     list_filter = ["active", "render_js"]
     search_fields = ["name", "studio_id"]
     prepopulated_fields = {"studio_id": ("name",)}
-    readonly_fields = ["next_refresh_at", "llm_usage_this_month", "created_at", "updated_at"]
+    readonly_fields = ["next_refresh_at", "llm_usage_this_month", "calendar_feed", "created_at", "updated_at"]
     actions = ["process_selected", "full_refresh_selected"]
     change_form_template = "admin/studios/studio/change_form.html"
     fieldsets = [
@@ -45,7 +45,7 @@ class StudioAdmin(admin.ModelAdmin):
         ),
         ("Schedule", {"fields": ["refresh_every_hours", "refresh_cron", "next_refresh_at"]}),
         ("Extraction", {"fields": ["extraction", "extraction_hints", "llm_monthly_token_budget", "llm_usage_this_month"]}),
-        ("Profile", {"fields": ["instagram_link", "image_url"]}),
+        ("Profile", {"fields": ["instagram_link", "image_url", "calendar_feed"]}),
         ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -96,6 +96,10 @@ class StudioAdmin(admin.ModelAdmin):
             return "—"
         url = reverse("admin:streaming_run_change", args=[obj.last_run_id])
         return format_html('<a href="{}">{}</a> {}', url, obj.last_run_status, _short_time(obj.last_run_at))
+
+    @admin.display(description="Calendar feed")
+    def calendar_feed(self, obj):
+        return subscribe_link("studio", obj.studio_id) if obj.pk else "—"
 
     @admin.display(description="LLM use this month")
     def llm_usage_this_month(self, obj):
@@ -176,6 +180,12 @@ class StudioAdmin(admin.ModelAdmin):
         )
 
 
+def subscribe_link(kind, public_id):
+    """The admin's link to the user's secret calendar feed of a studio's or an artist's workshops."""
+    url = reverse("calendar-subscribe") + "?" + urlencode({kind: public_id})
+    return format_html('<a href="{}">Subscribe to the upcoming workshops (.ics)</a>', url)
+
+
 def _short_time(moment):
     """A date-time in a list: short, on one line, with its full value and zone on hover."""
     if moment is None:
@@ -220,6 +230,11 @@ class ArtistForm(forms.ModelForm):
 class ArtistAdmin(admin.ModelAdmin):
     form = ArtistForm
     list_display = ["name", "artist_id", "alias_list"]
+    readonly_fields = ["calendar_feed"]
+
+    @admin.display(description="Calendar feed")
+    def calendar_feed(self, obj):
+        return subscribe_link("artist", obj.artist_id) if obj.pk else "—"
     search_fields = ["name", "artist_id"]
 
     @admin.display(description="Aliases")
@@ -304,6 +319,19 @@ class WorkshopAdmin(admin.ModelAdmin):
             return "—"
         first = min(sessions, key=lambda session: (session.date, session.start_time is not None, session.start_time or time.min))
         return f"{first.display()} {obj.studio.time_zone}" if first.start_time else first.display()
+
+
+@admin.register(CalendarFeedKey)
+class CalendarFeedKeyAdmin(admin.ModelAdmin):
+    """Each user's secret feed key; deleting one revokes every calendar URL made with it."""
+
+    list_display = ["user", "created_at"]
+    search_fields = ["user__username"]
+    fields = ["user", "created_at"]
+    readonly_fields = ["created_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 KIND_ORDER = Case(

@@ -1,3 +1,4 @@
+import secrets
 from datetime import datetime, timedelta
 from zoneinfo import available_timezones
 
@@ -317,3 +318,22 @@ class LLMUsage(models.Model):
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+def new_feed_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CalendarFeedKey(models.Model):
+    """A user's secret for the calendar feed: calendar apps send no headers, so the feed URL carries
+    it (``/api/workshops.ics?key=…``). Deleting it revokes every URL made with it."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed_key")
+    key = models.CharField(max_length=64, unique=True, default=new_feed_key, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "calendar feed key"
+
+    def __str__(self):
+        return f"calendar feed of {self.user}"

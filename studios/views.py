@@ -15,6 +15,7 @@ from streaming.services import SubjectRefused, start_run
 from streaming.sse import open_streams, resumed_run, run_stream_response
 
 from .api import STUDIO_ID_MAX_LENGTH, ProcessStudioSchema, RefreshWorkshopsSchema
+from .calendar import feed_url
 from .jobs import ALL_STUDIOS, PROCESS_STUDIO, workshop_links
 from .models import Studio
 
@@ -83,3 +84,18 @@ def test_client(request):
     }
     context = {**admin.site.each_context(request), "studios": studios, "result_links": links, "title": "Streaming test client"}
     return render(request, "studios/test_client.html", context)
+
+
+@staff_member_required
+def calendar_subscribe(request):
+    """The signed-in user's secret feed URL for a studio's or an artist's workshops, to paste into a calendar app."""
+    filters = {"studio": request.GET.get("studio", ""), "artist": request.GET.get("artist", ""), "upcoming": "true"}
+    url = feed_url(request, request.user, **filters)
+    subject = filters["studio"] or filters["artist"] or "all studios"
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Calendar feed: workshops of {subject}",
+        "feed_url": url,
+        "webcal_url": "webcal://" + url.split("://", 1)[1],
+    }
+    return render(request, "studios/calendar_subscribe.html", context)

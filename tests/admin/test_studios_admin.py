@@ -70,7 +70,7 @@ def test_studio_changelist_shows_columns_and_current_workshop_counts(admin_clien
     counts = {s.studio_id: s.current_workshops for s in result}
     assert counts == {"dance_n_addiction": 1, "groove_theory": 2, "the_movement_lab": 1}  # archived not counted
     html = response.content.decode()
-    for header in ("Name", "Studio id", "Website", "Active", "Render js", "Workshops"):
+    for header in ("Name (studio ID)", "Website", "Active", "Render js", "Workshops"):
         assert header in html
     assert "http://127.0.0.1:8008/demo/sites/groove_theory/" in html
     dna = catalogue["studios"]["dance_n_addiction"]
