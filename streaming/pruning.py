@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from .models import FINISHED_STATUSES, Run
@@ -38,7 +38,7 @@ def parse_age(text: str) -> timedelta:
     return timedelta(**{UNITS[match.group(2) or "d"]: int(match.group(1))})
 
 
-def prunable_runs(older_than: timedelta, now: datetime | None = None):
+def prunable_runs(older_than: timedelta, now: datetime | None = None) -> QuerySet[Run]:
     """Finished runs that ended before now - older_than, except each (job, subject)'s latest run."""
     cutoff = (now or timezone.now()) - older_than
     latest = Run.objects.filter(job=OuterRef("job"), subject=OuterRef("subject")).order_by("-created_at", "-id")

@@ -1,7 +1,9 @@
 """`manage.py prune_runs --older-than 90d`: delete old finished runs with their events and results."""
 
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...pruning import parse_age, prune_runs
 
@@ -12,11 +14,11 @@ class Command(BaseCommand):
         "their events and per-run results, keeping each subject's latest run. Default age: RUN_RETENTION."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--older-than", default=None, help="An age: 90d, 12h or 2w (default RUN_RETENTION).")
         parser.add_argument("--dry-run", action="store_true", help="Count the runs that would go; delete nothing.")
 
-    def handle(self, *args, older_than=None, dry_run=False, **options):
+    def handle(self, *args: Any, older_than: str | None = None, dry_run: bool = False, **options: Any) -> None:
         text = older_than or getattr(settings, "RUN_RETENTION", "")
         if not text:
             raise CommandError("Give --older-than (e.g. 90d), or set RUN_RETENTION.")
