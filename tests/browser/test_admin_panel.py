@@ -92,7 +92,6 @@ def test_run_detail_replays_a_finished_run(staff, demo):
     )
     run = Run.objects.get(pk=stream.run_id)
     page = staff.page
-    page.set_viewport_size({"width": 1600, "height": 700})
     page.goto("/admin/streaming/run/")
     row = page.locator("#result_list tbody tr").first
     assert "groove_theory" in row.inner_text()

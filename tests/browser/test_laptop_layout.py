@@ -16,8 +16,11 @@ def overflow(page):
     return page.evaluate(
         """() => {
           const table = document.querySelector('#result_list');
-          const right = table ? table.getBoundingClientRect().right : 0;
-          return Math.max(document.documentElement.scrollWidth, right) - window.innerWidth;
+          if (!table) return document.documentElement.scrollWidth - window.innerWidth;
+          // The list's box scrolls sideways rather than widen the page: the table must fit inside it.
+          const box = table.closest('.results') || table.parentElement;
+          return Math.max(document.documentElement.scrollWidth - window.innerWidth,
+                          table.getBoundingClientRect().right - box.getBoundingClientRect().right);
         }"""
     )
 
