@@ -30,7 +30,11 @@ migrate: install
 demo: migrate
 	DEMO=1 FETCH_ALLOW_PRIVATE=1 REFRESH_DEFAULT_INTERVAL=$${REFRESH_DEFAULT_INTERVAL:-6} $(BIN)/python manage.py demo --base-url http://$(HOST):$(PORT) --extra-studios --admin
 
-run: demo
+# The port is checked first: a busy port stops `make run` before it migrates or prints the banner.
+run: install
+	@$(BIN)/python -c "import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); \
+	s.bind(('$(HOST)', $(PORT)))" 2>/dev/null || { echo "Port $(PORT) on $(HOST) is already in use: stop what listens there, or choose another with make run PORT=8010." >&2; exit 1; }
+	@$(MAKE) --no-print-directory demo HOST=$(HOST) PORT=$(PORT)
 	DEMO=1 FETCH_ALLOW_PRIVATE=$${FETCH_ALLOW_PRIVATE:-1} $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: install-dev

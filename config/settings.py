@@ -105,6 +105,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["config.formats"]  # date-times shown with their zone
 
 STATIC_URL = "static/"
 # daphne serves no static files itself; WhiteNoise serves them from the apps, or from STATIC_ROOT
@@ -215,6 +216,8 @@ FETCH_MAX_RETRY_AFTER = float(os.environ.get("FETCH_MAX_RETRY_AFTER", "30"))
 REFRESH_DEFAULT_INTERVAL = int(os.environ.get("REFRESH_DEFAULT_INTERVAL", "0") or 0)
 SCHEDULER_IN_PROCESS = env_bool("SCHEDULER_IN_PROCESS", True)
 SCHEDULER_INTERVAL = float(os.environ.get("SCHEDULER_INTERVAL", "30"))
+# Run history kept: finished runs older than this (e.g. 90d) are pruned daily by the scheduler; empty keeps all.
+RUN_RETENTION = os.environ.get("RUN_RETENTION", "")
 
 # JavaScript rendering (studios with render_js): headless Chromium through Playwright.
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -38,6 +38,8 @@ def error_response(
     status: int, code: str, message: str, headers: Mapping[str, str] | None = None, **extra: Any
 ) -> JsonResponse:
     response = JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = "Token"  # the challenge every 401 carries, as the REST API's do
     for name, value in (headers or {}).items():
         response[name] = value
     return response

@@ -1,3 +1,6 @@
+from datetime import time
+from urllib.parse import urlencode, urlsplit
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -17,7 +20,7 @@ from streaming.services import active_run, start_run
 
 from .costs import llm_cost, month_usage
 from .jobs import PROCESS_STUDIO
-from .models import Artist, ChangeKind, Session, Studio, Workshop, WorkshopChange
+from .models import Artist, CalendarFeedKey, ChangeKind, Session, Studio, Workshop, WorkshopChange
 from .pipeline.preview import preview_page
 
 
@@ -27,11 +30,11 @@ class TryLinkForm(forms.Form):
 
 @admin.register(Studio)
 class StudioAdmin(admin.ModelAdmin):
-    list_display = ["name", "studio_id", "website", "active", "render_js", "workshop_count", "schedule", "next_refresh_at", "last_run"]
+    list_display = ["name_and_id", "website_link", "active", "render_js", "workshop_count", "schedule", "next_refresh", "last_run"]
     list_filter = ["active", "render_js"]
     search_fields = ["name", "studio_id"]
     prepopulated_fields = {"studio_id": ("name",)}
-    readonly_fields = ["next_refresh_at", "llm_usage_this_month", "created_at", "updated_at"]
+    readonly_fields = ["next_refresh_at", "llm_usage_this_month", "calendar_feed", "created_at", "updated_at"]
     actions = ["process_selected", "full_refresh_selected"]
     change_form_template = "admin/studios/studio/change_form.html"
     fieldsets = [
@@ -42,7 +45,7 @@ class StudioAdmin(admin.ModelAdmin):
         ),
         ("Schedule", {"fields": ["refresh_every_hours", "refresh_cron", "next_refresh_at"]}),
         ("Extraction", {"fields": ["extraction", "extraction_hints", "llm_monthly_token_budget", "llm_usage_this_month"]}),
-        ("Profile", {"fields": ["instagram_link", "image_url"]}),
+        ("Profile", {"fields": ["instagram_link", "image_url", "calendar_feed"]}),
         ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -70,12 +73,33 @@ class StudioAdmin(admin.ModelAdmin):
     def schedule(self, obj):
         return obj.schedule_text()
 
+    @admin.display(description="Name (studio ID)", ordering="name")
+    def name_and_id(self, obj):
+        return format_html('{}<br><small class="quiet">{}</small>', obj.name, obj.studio_id)
+
+    @admin.display(description="Website", ordering="website")
+    def website_link(self, obj):
+        """Host and path, cut to fit the column; the whole URL on hover and as the link."""
+        parts = urlsplit(obj.website)
+        shown = (parts.netloc + parts.path).rstrip("/")
+        if len(shown) > 26:
+            shown = shown[:25] + "…"
+        return format_html('<a href="{}" title="{}" rel="noopener" target="_blank">{}</a>', obj.website, obj.website, shown)
+
+    @admin.display(description="Next refresh", ordering="next_refresh_at")
+    def next_refresh(self, obj):
+        return _short_time(obj.next_refresh_at)
+
     @admin.display(description="Last run", ordering="last_run_at")
     def last_run(self, obj):
         if obj.last_run_id is None:
             return "—"
         url = reverse("admin:streaming_run_change", args=[obj.last_run_id])
-        return format_html('<a href="{}">{} ({})</a>', url, obj.last_run_status, timezone.localtime(obj.last_run_at).strftime("%Y-%m-%d %H:%M"))
+        return format_html('<a href="{}">{}</a> {}', url, obj.last_run_status, _short_time(obj.last_run_at))
+
+    @admin.display(description="Calendar feed")
+    def calendar_feed(self, obj):
+        return subscribe_link("studio", obj.studio_id) if obj.pk else "—"
 
     @admin.display(description="LLM use this month")
     def llm_usage_this_month(self, obj):
@@ -156,6 +180,23 @@ class StudioAdmin(admin.ModelAdmin):
         )
 
 
+def subscribe_link(kind, public_id):
+    """The admin's link to the user's secret calendar feed of a studio's or an artist's workshops."""
+    url = reverse("calendar-subscribe") + "?" + urlencode({kind: public_id})
+    return format_html('<a href="{}">Subscribe to the upcoming workshops (.ics)</a>', url)
+
+
+def _short_time(moment):
+    """A date-time in a list: short, on one line, with its full value and zone on hover."""
+    if moment is None:
+        return "—"
+    local = timezone.localtime(moment)
+    return format_html(
+        '<time datetime="{}" title="{}" style="white-space:nowrap">{}</time>',
+        moment.isoformat(), local.strftime("%Y-%m-%d %H:%M %Z"), local.strftime("%b %d, %H:%M"),
+    )
+
+
 class AliasesField(forms.CharField):
     """The aliases list edited as text, one alias per line."""
 
@@ -189,6 +230,11 @@ class ArtistForm(forms.ModelForm):
 class ArtistAdmin(admin.ModelAdmin):
     form = ArtistForm
     list_display = ["name", "artist_id", "alias_list"]
+    readonly_fields = ["calendar_feed"]
+
+    @admin.display(description="Calendar feed")
+    def calendar_feed(self, obj):
+        return subscribe_link("artist", obj.artist_id) if obj.pk else "—"
     search_fields = ["name", "artist_id"]
 
     @admin.display(description="Aliases")
@@ -262,9 +308,30 @@ class WorkshopAdmin(admin.ModelAdmin):
     def title_or_song(self, obj):
         return obj.title or obj.song or obj.source_url
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("sessions")
+
     @admin.display(description="First session", ordering="first_session_at")
     def first_session(self, obj):
-        return obj.first_session_at
+        """In the studio's zone, as announced: a session with a date only shows "(all day)", not midnight."""
+        sessions = list(obj.sessions.all())
+        if not sessions:
+            return "—"
+        first = min(sessions, key=lambda session: (session.date, session.start_time is not None, session.start_time or time.min))
+        return f"{first.display()} {obj.studio.time_zone}" if first.start_time else first.display()
+
+
+@admin.register(CalendarFeedKey)
+class CalendarFeedKeyAdmin(admin.ModelAdmin):
+    """Each user's secret feed key; deleting one revokes every calendar URL made with it."""
+
+    list_display = ["user", "created_at"]
+    search_fields = ["user__username"]
+    fields = ["user", "created_at"]
+    readonly_fields = ["created_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 KIND_ORDER = Case(

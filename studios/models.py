@@ -1,3 +1,4 @@
+import secrets
 from datetime import datetime, timedelta
 from zoneinfo import available_timezones
 
@@ -217,7 +218,16 @@ class Session(models.Model):
         ordering = ["date", "start_time"]
 
     def __str__(self):
-        return f"{self.date} {self.start_time or ''}".strip()
+        return self.display()
+
+    def display(self) -> str:
+        """The session as its studio announces it, in the studio's own zone; a date without a time
+        is the whole day, not midnight."""
+        day = self.date.strftime("%a %d %b %Y")
+        if self.start_time is None:
+            return f"{day} (all day)"
+        text = f"{day}, {self.start_time.strftime('%H:%M')}"
+        return text + (f"–{self.end_time.strftime('%H:%M')}" if self.end_time else "")
 
 
 class ProcessedLink(models.Model):
@@ -308,3 +318,22 @@ class LLMUsage(models.Model):
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+def new_feed_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CalendarFeedKey(models.Model):
+    """A user's secret for the calendar feed: calendar apps send no headers, so the feed URL carries
+    it (``/api/workshops.ics?key=…``). Deleting it revokes every URL made with it."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed_key")
+    key = models.CharField(max_length=64, unique=True, default=new_feed_key, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "calendar feed key"
+
+    def __str__(self):
+        return f"calendar feed of {self.user}"

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from streaming.events import publish_log
 from streaming.models import Run
+from streaming.pruning import prune_if_due
 from streaming.services import SubjectRefused, active_run, start_run
 from streaming.shutdown import is_stopping
 
@@ -78,6 +79,7 @@ def _loop(interval: float) -> None:
         try:
             for run in start_due_runs():
                 logger.info("Scheduled refresh started: run %s (%s)", run.pk, run.subject)
+            prune_if_due()  # RUN_RETENTION: old run history, once a day
         except Exception:
             logger.exception("The refresh scheduler failed; trying again in %ss", interval)
         finally:

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import api, views
+from . import api, calendar, views
 
 router = SimpleRouter()
 router.register("studios", api.StudioViewSet, basename="studio")
@@ -13,5 +13,7 @@ urlpatterns = [
     path("api/streaming/process-studio", views.process_studio, name="process-studio"),
     path("streaming/test-client/", views.test_client, name="streaming-test-client"),
     path("api/runs/<int:run_id>/changes/", api.RunChangesView.as_view(), name="run-changes"),
+    path("api/workshops.ics", calendar.workshops_ics, name="workshops-ics"),
+    path("calendar/subscribe/", views.calendar_subscribe, name="calendar-subscribe"),
     path("api/", include(router.urls)),
 ]

@@ -1,6 +1,9 @@
 """The streaming endpoints of DESIGN §7 (start or join a studio's processing and stream it),
 and the staff page that exercises them."""
 
+from types import SimpleNamespace
+
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -12,7 +15,8 @@ from streaming.services import SubjectRefused, start_run
 from streaming.sse import open_streams, resumed_run, run_stream_response
 
 from .api import STUDIO_ID_MAX_LENGTH, ProcessStudioSchema, RefreshWorkshopsSchema
-from .jobs import ALL_STUDIOS, PROCESS_STUDIO
+from .calendar import feed_url
+from .jobs import ALL_STUDIOS, PROCESS_STUDIO, workshop_links
 from .models import Studio
 
 
@@ -72,5 +76,26 @@ def _validated_subject(studio_id, allow_all):
 @ensure_csrf_cookie
 def test_client(request):
     """A page to try the streams from a browser: POST through fetch, GET through EventSource, and a WebSocket."""
-    studios = Studio.objects.filter(active=True).order_by("name")
-    return render(request, "studios/test_client.html", {"studios": studios, "title": "Streaming test client"})
+    studios = list(Studio.objects.filter(active=True).order_by("name"))
+    # The links the admin panel shows under a finished run ("Workshops of …"), for each choice.
+    links = {
+        subject: workshop_links(SimpleNamespace(subject=subject))
+        for subject in [*(studio.studio_id for studio in studios), ALL_STUDIOS]
+    }
+    context = {**admin.site.each_context(request), "studios": studios, "result_links": links, "title": "Streaming test client"}
+    return render(request, "studios/test_client.html", context)
+
+
+@staff_member_required
+def calendar_subscribe(request):
+    """The signed-in user's secret feed URL for a studio's or an artist's workshops, to paste into a calendar app."""
+    filters = {"studio": request.GET.get("studio", ""), "artist": request.GET.get("artist", ""), "upcoming": "true"}
+    url = feed_url(request, request.user, **filters)
+    subject = filters["studio"] or filters["artist"] or "all studios"
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Calendar feed: workshops of {subject}",
+        "feed_url": url,
+        "webcal_url": "webcal://" + url.split("://", 1)[1],
+    }
+    return render(request, "studios/calendar_subscribe.html", context)

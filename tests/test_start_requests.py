@@ -127,6 +127,18 @@ def test_session_post_needs_csrf_token(studio):
     assert_error(post(client, '{"studio_id": "dance_n_addiction"}'), 403, "csrf_failed")
 
 
+def test_every_streaming_401_carries_the_token_challenge(client, studio):
+    responses = [
+        post(client, '{"studio_id": "dance_n_addiction"}'),
+        client.get(PROCESS, {"studio_id": "dance_n_addiction"}),
+        client.get("/api/runs/1/events/"),
+        post(client, '{"studio_id": "dance_n_addiction"}', "not-a-token"),
+    ]
+    for response in responses:
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
+
+
 def test_unknown_run_events(client, token):
     assert_error(client.get("/api/runs/999/events/", HTTP_AUTHORIZATION=f"Token {token}"), 404, "run_not_found")
 

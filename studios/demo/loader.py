@@ -3,8 +3,10 @@
 from urllib.parse import urlsplit
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
 
-from ..models import Artist, Studio
+from ..models import Artist, LinkState, Studio, Workshop
 from . import sites
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8008"
@@ -61,6 +63,24 @@ def _upsert(model, lookup, values):
     return "updated"
 
 
+def _move_site(studio_id, base_url):
+    """The demo now served from another host or port: its workshops and link states follow, so the
+    next run finds them at their new URLs instead of creating duplicates and archiving the old ones."""
+    current = Studio.objects.filter(studio_id=studio_id).values_list("website", flat=True).first()
+    site_path = sites.site_path(studio_id)
+    if not current or not current.endswith(site_path):
+        return
+    old_base = current[: -len(site_path)]
+    if old_base == base_url:
+        return
+    old_prefix, new_prefix = old_base + "/", base_url + "/"
+    start = len(old_prefix) + 1  # Substr counts from 1
+    for model, field in ((Workshop, "source_url"), (LinkState, "url")):
+        model.objects.filter(studio__studio_id=studio_id, **{f"{field}__startswith": old_prefix}).update(
+            **{field: Concat(Value(new_prefix), Substr(F(field), start))}
+        )
+
+
 def demo_studios(extra_studios=False):
     """The demo studios to load: the three structured-data sites, and with ``extra_studios`` the
     JavaScript-rendered one and the plain-text (LLM) one."""
@@ -84,6 +104,7 @@ def load_demo(base_url=DEFAULT_BASE_URL, extra_studios=False):
     }
     with transaction.atomic():
         for studio in demo_studios(extra_studios):
+            _move_site(studio["studio_id"], base_url)
             outcome = _upsert(Studio, {"studio_id": studio["studio_id"]}, studio_values(studio, base_url))
             summary["studios"][outcome] += 1
             summary["studios"]["ids"].append(studio["studio_id"])

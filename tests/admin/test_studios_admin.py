@@ -70,7 +70,7 @@ def test_studio_changelist_shows_columns_and_current_workshop_counts(admin_clien
     counts = {s.studio_id: s.current_workshops for s in result}
     assert counts == {"dance_n_addiction": 1, "groove_theory": 2, "the_movement_lab": 1}  # archived not counted
     html = response.content.decode()
-    for header in ("Name", "Studio id", "Website", "Active", "Render js", "Workshops"):
+    for header in ("Name (studio ID)", "Website", "Active", "Render js", "Workshops"):
         assert header in html
     assert "http://127.0.0.1:8008/demo/sites/groove_theory/" in html
     dna = catalogue["studios"]["dance_n_addiction"]
@@ -272,3 +272,14 @@ def test_a_studio_time_zone_must_be_a_real_zone():
     assert list(error.value.message_dict) == ["time_zone"]
     studio.time_zone = "Europe/Berlin"
     studio.full_clean()
+
+
+def test_a_session_with_a_date_only_is_shown_all_day_not_midnight(admin_client, catalogue):
+    workshop = catalogue["workshops"]["popping"]
+    Session.objects.create(workshop=workshop, date=date(2031, 2, 1))
+    fusion = catalogue["workshops"]["fusion"]
+    page = admin_client.get(WORKSHOPS, {"is_archived__exact": "0"}).content.decode()
+    assert "Sat 01 Feb 2031 (all day)" in page
+    assert "Mon 06 Jan 2031, 16:00–18:00 Asia/Kolkata" in page
+    assert str(workshop.sessions.get()) == "Sat 01 Feb 2031 (all day)"
+    assert fusion.sessions.count() == 1

@@ -173,3 +173,27 @@ def test_admin_option_repairs_a_non_staff_admin(monkeypatch):
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff
     assert admin.check_password("x-long-password")
+
+
+def test_the_banner_warns_when_chromium_is_missing(settings):
+    settings.CHROMIUM_PATH = "/nonexistent/chromium"
+    out = run_demo("--extra-studios")
+    assert "Rhythm Republic needs Chromium" in out and "/nonexistent/chromium" in out
+    assert "needs Chromium" not in run_demo()  # no JavaScript-rendered studio without --extra-studios
+
+
+def test_moving_the_demo_to_another_port_keeps_the_workshops_identity():
+    from studios.models import LinkState, Workshop
+
+    load_demo("http://127.0.0.1:8008")
+    studio = Studio.objects.get(studio_id="dance_n_addiction")
+    old = f"http://127.0.0.1:8008{sites.site_path(studio.studio_id)}workshops/one"
+    workshop = Workshop.objects.create(studio=studio, source_url=old, title="One")
+    LinkState.objects.create(studio=studio, url=old, result=[])
+    load_demo("http://localhost:9000")
+    new = f"http://localhost:9000{sites.site_path(studio.studio_id)}workshops/one"
+    workshop.refresh_from_db()
+    assert workshop.source_url == new
+    assert LinkState.objects.get(studio=studio).url == new
+    studio.refresh_from_db()
+    assert studio.website.startswith("http://localhost:9000/")

@@ -30,6 +30,40 @@
     return String(value);
   }
 
+  /* A log time in the server's zone (the one the page's dates use and the panel names), 24-hour. */
+  function formatTime(timestamp, timeZone) {
+    var options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+    if (timeZone) options.timeZone = timeZone;
+    try {
+      return new Date(timestamp).toLocaleTimeString("en-GB", options);
+    } catch (error) {  // a zone this browser does not know
+      delete options.timeZone;
+      return new Date(timestamp).toLocaleTimeString("en-GB", options);
+    }
+  }
+
+  var URL_PATTERN = /https?:\/\/[^\s"'<>]+/g;
+  var URL_DISPLAY_LENGTH = 60;
+
+  /* A log message as text nodes, long URLs shortened for display with the full URL on hover. */
+  function shortenUrls(message) {
+    var parts = [];
+    var last = 0;
+    message.replace(URL_PATTERN, function (url, offset) {
+      if (url.length <= URL_DISPLAY_LENGTH) return url;
+      parts.push(message.slice(last, offset));
+      var shown = document.createElement("span");
+      shown.className = "run-panel__url";
+      shown.title = url;
+      shown.textContent = url.slice(0, 40) + "…" + url.slice(-(URL_DISPLAY_LENGTH - 41));
+      parts.push(shown);
+      last = offset + url.length;
+      return url;
+    });
+    parts.push(message.slice(last));
+    return parts;
+  }
+
   function RunPanel(root) {
     this.root = root;
     this.find = function (name) { return root.querySelector(".run-panel__" + name); };
@@ -89,9 +123,9 @@
     line.dataset.level = level || "info";
     var time = document.createElement("time");
     time.dateTime = timestamp || "";
-    time.textContent = timestamp ? new Date(timestamp).toLocaleTimeString() : "";
+    time.textContent = timestamp ? formatTime(timestamp, this.root.dataset.timeZone) : "";
     var text = document.createElement("span");
-    text.textContent = message;
+    text.append.apply(text, shortenUrls(String(message)));
     line.append(time, " ", text);
     var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
     log.append(line);
@@ -178,13 +212,19 @@
       headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" },
     }).then(function (response) {
       if (!response.ok) {
-        return response.json().then(function (body) {
-          panel.addLog("error", "Cancel refused: " + ((body.error && body.error.message) || response.status));
-          button.disabled = false;
-          button.textContent = "Cancel";
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          failed("Cancel refused: " + ((body && body.error && body.error.message) || "HTTP " + response.status));
         });
       }
+    }).catch(function (error) {
+      failed("Cancel failed: " + error.message + "; try again.");
     });
+
+    function failed(message) {
+      panel.addLog("error", message, new Date().toISOString());
+      button.disabled = false;
+      button.textContent = "Cancel";
+    }
   };
 
   window.RunPanel = RunPanel;

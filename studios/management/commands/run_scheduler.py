@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from streaming.models import ACTIVE_STATUSES, Run
+from streaming.pruning import prune_if_due
 
 from ...schedules import start_due_runs
 
@@ -31,6 +32,7 @@ class Command(BaseCommand):
             signal.signal(sig, lambda *_: stop.set())
         while not stop.is_set():
             runs = start_due_runs()
+            prune_if_due()  # RUN_RETENTION: old run history, once a day
             for run in runs:
                 self.stdout.write(f"Started run {run.pk}: {run.job} {run.subject}")
             close_old_connections()

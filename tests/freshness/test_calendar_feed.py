@@ -1,0 +1,133 @@
+"""The calendar feed: valid iCalendar that calendar apps keep in step across runs, behind a revocable secret URL."""
+
+from datetime import date, time
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from icalendar import Calendar
+from rest_framework.authtoken.models import Token
+
+from streaming.models import Run
+from studios.calendar import session_uid
+from studios.models import CalendarFeedKey, Session, Studio, Workshop
+from studios.pipeline.process import process_studio
+from tests.pipeline.support import FakeReporter
+
+pytestmark = pytest.mark.django_db
+
+FEED = "/api/workshops.ics"
+
+
+@pytest.fixture
+def reader(django_user_model):
+    user = django_user_model.objects.create_user("reader", "reader@example.com", "pw-123456", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename="view_workshop"))
+    return user
+
+
+@pytest.fixture
+def catalogue():
+    studio = Studio.objects.create(
+        studio_id="groove", name="Groove Theory", website="https://groove.example/", time_zone="Asia/Kolkata"
+    )
+    other = Studio.objects.create(
+        studio_id="other", name="Other Studio", website="https://other.example/", time_zone="Europe/Berlin"
+    )
+    timed = Workshop.objects.create(
+        studio=studio,
+        source_url="https://groove.example/w/1/",
+        title="Locking",
+        song="Super Freak",
+        by="Tanvi",
+        pricing_info="₹1,000 early bird\n₹1,200 on the day",
+    )
+    Session.objects.create(workshop=timed, date=date(2031, 1, 10), start_time=time(18), end_time=time(20))
+    Session.objects.create(workshop=timed, date=date(2031, 1, 11))  # a date only
+    archived = Workshop.objects.create(
+        studio=studio, source_url="https://groove.example/w/2/", title="Gone", is_archived=True
+    )
+    Session.objects.create(workshop=archived, date=date(2031, 1, 12), start_time=time(10))
+    berlin = Workshop.objects.create(studio=other, source_url="https://other.example/w/1/", title="Heels")
+    Session.objects.create(workshop=berlin, date=date(2031, 2, 1), start_time=time(19, 30))
+    return {"studio": studio, "timed": timed, "archived": archived, "berlin": berlin}
+
+
+def feed(client, **params):
+    response = client.get(FEED, params)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/calendar")
+    return Calendar.from_ical(response.content)
+
+
+def events(calendar):
+    return {str(event["UID"]): event for event in calendar.walk("VEVENT")}
+
+
+def test_the_feed_parses_back_with_one_event_per_session_in_the_studios_zone(client, reader, catalogue):
+    key = CalendarFeedKey.objects.create(user=reader).key
+    calendar = feed(client, key=key)
+    found = events(calendar)
+    assert len(found) == 3, "archived workshops are dropped"
+    timed = found[session_uid(catalogue["timed"], catalogue["timed"].sessions.get(start_time=time(18)))]
+    assert str(timed["SUMMARY"]) == "Locking at Groove Theory"
+    start = timed.decoded("DTSTART")
+    assert (start.hour, str(start.tzinfo)) == (18, "Asia/Kolkata")
+    assert timed.decoded("DTEND").hour == 20
+    assert str(timed["LOCATION"]) == "Groove Theory"
+    assert str(timed["URL"]) == "https://groove.example/w/1/"
+    text = str(timed["DESCRIPTION"])
+    assert "Artists: Tanvi" in text and "₹1,000 early bird; ₹1,200 on the day" in text
+    all_day = found[session_uid(catalogue["timed"], catalogue["timed"].sessions.get(start_time=None))]
+    assert all_day.decoded("DTSTART") == date(2031, 1, 11)
+    assert {str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")} == {"Asia/Kolkata", "Europe/Berlin"}
+
+
+def test_the_feed_takes_the_workshop_lists_filters(client, reader, catalogue):
+    key = CalendarFeedKey.objects.create(user=reader).key
+    assert len(events(feed(client, key=key, studio="other"))) == 1
+    assert len(events(feed(client, key=key, date_from="2031-01-11"))) == 2, "only the sessions in the range"
+    response = client.get(FEED, {"key": key, "upcoming": "maybe"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_filter"
+
+
+def test_a_token_reads_the_feed_and_nobody_without_one(client, reader, catalogue):
+    token = Token.objects.create(user=reader).key
+    assert client.get(FEED, HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+    anonymous = client.get(FEED)
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"] == "Token"
+
+
+def test_a_revoked_feed_url_stops_working(client, reader, catalogue):
+    key = CalendarFeedKey.objects.create(user=reader)
+    assert client.get(FEED, {"key": key.key}).status_code == 200
+    key.delete()  # revoking in admin deletes the key
+    response = client.get(FEED, {"key": key.key})
+    assert response.status_code == 401 and response.json()["error"]["code"] == "invalid_feed_key"
+
+
+def test_the_subscribe_page_shows_the_users_secret_url(client, reader, catalogue):
+    client.force_login(reader)
+    page = client.get(reverse("calendar-subscribe"), {"studio": "groove"}).content.decode()
+    key = CalendarFeedKey.objects.get(user=reader).key
+    assert f"/api/workshops.ics?studio=groove&amp;upcoming=true&amp;key={key}" in page
+    assert "webcal://" in page
+
+
+def test_uids_are_the_same_across_two_runs(client, reader, llm_site):
+    key = CalendarFeedKey.objects.create(user=reader).key
+    process_studio(
+        llm_site,
+        FakeReporter(),
+        run=Run.objects.create(job="process_studio", subject=llm_site.studio_id, status="succeeded"),
+    )
+    first = events(feed(client, key=key))
+    process_studio(
+        llm_site,
+        FakeReporter(),
+        run=Run.objects.create(
+            job="process_studio", subject=llm_site.studio_id, status="succeeded", params={"full_refresh": True}
+        ),
+    )
+    second = events(feed(client, key=key))
+    assert first and sorted(first) == sorted(second)
