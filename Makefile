@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8008
 
-.PHONY: run test lint format screenshots install install-dev migrate demo clean
+.PHONY: run stack test lint format screenshots install install-dev migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ demo: migrate
 
 run: demo
 	DEMO=1 FETCH_ALLOW_PRIVATE=$${FETCH_ALLOW_PRIVATE:-1} $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+# A local deployment: two daphne, two RQ workers, the scheduler, Pushpin when installed, on the
+# machine's PostgreSQL and Redis (README: Running at scale). Ctrl-C stops it.
+stack: install-dev
+	BIN=$(BIN) scripts/stack.sh
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

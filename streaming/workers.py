@@ -42,7 +42,7 @@ class RunWorker(SimpleWorker):
         # Before RQ's own warm shutdown, which waits for the job: the run sees the flag between
         # two links (Reporter.should_stop) and ends its job early, left interrupted.
         if not is_stopping():
-            logger.info("Worker stopping: its run stops between two links and is handed back")
+            logger.info("Worker stopping: a run it holds stops between two links and is handed back to the queue")
         begin_stopping(WORKER_STOPPING)
         super().request_stop(signum, frame)
 
