@@ -28,7 +28,7 @@ migrate: install
 
 # The demo app (its sites and the `demo` command) is installed only where DEMO is on.
 demo: migrate
-	DEMO=1 FETCH_ALLOW_PRIVATE=1 $(BIN)/python manage.py demo --base-url http://$(HOST):$(PORT) --extra-studios --admin
+	DEMO=1 FETCH_ALLOW_PRIVATE=1 REFRESH_DEFAULT_INTERVAL=$${REFRESH_DEFAULT_INTERVAL:-6} $(BIN)/python manage.py demo --base-url http://$(HOST):$(PORT) --extra-studios --admin
 
 run: demo
 	DEMO=1 FETCH_ALLOW_PRIVATE=$${FETCH_ALLOW_PRIVATE:-1} $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application

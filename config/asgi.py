@@ -1,5 +1,6 @@
 """The ASGI application daphne serves: HTTP through Django, WebSocket through channels."""
 
+import gc
 import os
 import re
 
@@ -11,11 +12,13 @@ django.setup(set_prefix=False)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
 from streaming.recovery import start_watchdog  # noqa: E402
 from streaming.routing import websocket_urlpatterns  # noqa: E402
 from streaming.shutdown import stop_runs_when_the_server_stops  # noqa: E402
+from studios.schedules import start_scheduler  # noqa: E402
 
 # The long-lived responses: a run's SSE stream, and the start endpoints that stream the run they start.
 STREAM_PATHS = re.compile(r"^/api/(runs/[0-9]+/events/|streaming/)")
@@ -43,7 +46,13 @@ application = ProtocolTypeRouter(
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )
+# The objects loaded so far (Django, the apps, the libraries) live as long as the process: keep them
+# out of the collector's full passes, which otherwise stalled every stream for 100 ms and more.
+gc.freeze()
 # The server process executes runs: keep their heartbeats fresh and resume runs whose process died.
 start_watchdog()
 # SIGTERM or Ctrl-C leaves its runs interrupted between two links, for the next start to resume.
 stop_runs_when_the_server_stops()
+# Refresh schedules: due studios are claimed in the database, so every server may look (README: Schedules).
+if settings.SCHEDULER_IN_PROCESS:
+    start_scheduler()

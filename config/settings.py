@@ -193,6 +193,12 @@ if REDIS_URL:
         "db": int((_redis.path or "/0").lstrip("/") or 0),
         **({"password": _redis.password} if _redis.password else {}),
     }
+# Pushpin (or another GRIP proxy) in front: its publish endpoint, with the key it signs requests with,
+# e.g. http://127.0.0.1:5561?key=changeme. Streams that come through it are held there, and every
+# event is published to it once (README: Pushpin in front). Unset: the app holds every stream.
+GRIP_URL = os.environ.get("GRIP_URL", "")
+if GRIP_URL:
+    MIDDLEWARE.insert(0, "django_grip.GripMiddleware")
 STREAM_TIMEOUT = float(os.environ.get("STREAM_TIMEOUT", streaming_conf.DEFAULTS["STREAM_TIMEOUT"]))
 STREAM_MAX_PER_USER = int(os.environ.get("STREAM_MAX_PER_USER", streaming_conf.DEFAULTS["STREAM_MAX_PER_USER"]))
 RUN_HEARTBEAT_INTERVAL = float(
@@ -214,6 +220,17 @@ DISCOVERY_MAX_PAGES = int(os.environ.get("DISCOVERY_MAX_PAGES", "200"))
 FETCH_DEADLINE = float(os.environ.get("FETCH_DEADLINE", "30"))
 MAX_LINKS_PER_RUN = int(os.environ.get("MAX_LINKS_PER_RUN", "500"))
 ARTIST_MATCH_THRESHOLD = float(os.environ.get("ARTIST_MATCH_THRESHOLD", "85"))
+# Polite crawling: the User-Agent pages and robots.txt see, requests at once per host (all runs of
+# a process), and the longest Retry-After (429/503) a fetch waits out before the link fails.
+FETCH_USER_AGENT = os.environ.get("FETCH_USER_AGENT", "Mozilla/5.0 (compatible; studio-workshops/1.0)")
+FETCH_PER_HOST_CONCURRENCY = int(os.environ.get("FETCH_PER_HOST_CONCURRENCY", "4"))
+FETCH_MAX_RETRY_AFTER = float(os.environ.get("FETCH_MAX_RETRY_AFTER", "30"))
+
+# Refresh schedules: hours between refreshes for new studios (0: off), and the scheduler that starts
+# due studios, inside each server process unless SCHEDULER_IN_PROCESS=0 (then `manage.py run_scheduler`).
+REFRESH_DEFAULT_INTERVAL = int(os.environ.get("REFRESH_DEFAULT_INTERVAL", "0") or 0)
+SCHEDULER_IN_PROCESS = env_bool("SCHEDULER_IN_PROCESS", True)
+SCHEDULER_INTERVAL = float(os.environ.get("SCHEDULER_INTERVAL", "30"))
 
 # JavaScript rendering (studios with render_js): headless Chromium through Playwright.
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -229,6 +246,9 @@ LLM_MAX_RETRIES = int(os.environ.get("LLM_MAX_RETRIES", "3"))
 LLM_RETRY_BACKOFF = float(os.environ.get("LLM_RETRY_BACKOFF", "1"))
 LLM_TEXT_BUDGET = int(os.environ.get("LLM_TEXT_BUDGET", "12000"))
 LLM_SCREENSHOTS = env_bool("LLM_SCREENSHOTS", True)
+# Estimated cost: US dollars per million input (prompt) and output (completion) tokens; 0 shows none.
+LLM_PRICE_INPUT_PER_MTOK = float(os.environ.get("LLM_PRICE_INPUT_PER_MTOK", "0"))
+LLM_PRICE_OUTPUT_PER_MTOK = float(os.environ.get("LLM_PRICE_OUTPUT_PER_MTOK", "0"))
 
 LOGGING = {
     "version": 1,

@@ -24,7 +24,7 @@ def watch_url(runs: Iterable[Run]) -> str:
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ["id", "status_badge", "subject", "job", "progress", "requested_by", "started_at", "duration_text", "counts"]
+    list_display = ["id", "status_badge", "subject", "job", "progress", "requested", "started_at", "duration_text", "counts"]
     list_display_links = ["id", "subject"]
     list_filter = ["status", "job", "created_at"]
     search_fields = ["subject"]
@@ -32,7 +32,7 @@ class RunAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["retry"]
     change_form_template = "admin/streaming/run/change_form.html"
-    fields = ["job", "subject", "status", "requested_by", "created_at", "started_at", "finished_at", "error", "summary"]
+    fields = ["job", "subject", "status", "requested_by", "trigger", "created_at", "started_at", "finished_at", "error", "summary"]
     readonly_fields = fields
 
     class Media:
@@ -57,6 +57,13 @@ class RunAdmin(admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_badge(self, run: Run) -> SafeString:
         return format_html('<span class="run-status" data-status="{}">{}</span>', run.status, run.get_status_display())
+
+    @admin.display(description="Requested by", ordering="requested_by")
+    def requested(self, run: Run) -> object:
+        """The user who asked, or what did (the schedule)."""
+        if run.requested_by_id:
+            return run.requested_by
+        return f"({run.trigger})" if run.trigger else "—"
 
     @admin.display(description="Progress", ordering="percentage")
     def progress(self, run: Run) -> str:

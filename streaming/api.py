@@ -80,7 +80,12 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         start = RunStartSerializer(data=request.data)
         start.is_valid(raise_exception=True)
         try:
-            run, created = start_run(start.validated_data["job"], start.validated_data["subject"], user=request.user)
+            run, created = start_run(
+                start.validated_data["job"],
+                start.validated_data["subject"],
+                params=start.validated_data.get("params") or {},
+                user=request.user,
+            )
         except SubjectRefused as refused:
             raise ValidationError({"subject": [refused.message]}) from None
         data = RunSerializer(run, context=self.get_serializer_context()).data

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_eventstream import send_event
 from redis.exceptions import RedisError
 
+from . import grip
 from .counters import count_published
 from .storage import channel_for_run
 
@@ -36,6 +37,8 @@ def publish(run_id: int, event_type: str, data: dict[str, Any]) -> None:
     except RedisError as exc:
         logger.warning("Run %s: %s event stored but not published through Redis (%s)", run_id, event_type, exc)
     count_published(event_type)
+    if event_type == "complete":
+        grip.close_held_streams(run_id)  # `complete` ends every stream of the run
 
 
 def publish_log(run_id: int, level: str, message: str) -> None:

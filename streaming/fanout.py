@@ -29,6 +29,9 @@ from .storage import RunEventStorage, channel_for_run
 FILL_BATCH = 500
 # How often a feed whose streams wait for more looks at the log itself.
 QUIET_CHECK_SECONDS = 5.0
+# How often a feed wakes its waiting streams, so that each can keep its connection alive or end at
+# its time limit: one timer per feed instead of one per stream and wait.
+TICK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -37,14 +40,14 @@ class RunFrame:
 
     seq: int
     type: str
-    sse: str
+    sse: bytes  # encoded once here rather than by every stream
     message: str
 
 
 def make_frame(channel: str, seq: int, event_type: str, data: str) -> RunFrame:
     event_id = f"{channel}:{seq}"
     message = f'{{"id": {json.dumps(event_id)}, "event": {json.dumps(event_type)}, "data": {data}}}'
-    return RunFrame(seq, event_type, sse_encode_event(event_type, data, event_id=event_id), message)
+    return RunFrame(seq, event_type, sse_encode_event(event_type, data, event_id=event_id).encode(), message)
 
 
 def _read_log(channel: str, after_seq: int, limit: int) -> list[Event]:
@@ -68,10 +71,11 @@ class RunFeed:
         self.frames: list[RunFrame] = []  # frames[i].seq == i + 1
         self.subscribers = 0
         self._ahead: dict[int, Event] = {}  # live events past a gap, kept until the gap is filled
-        self._more = loop.create_future()
+        self._more = asyncio.Event()
+        self._ticker: asyncio.TimerHandle | None = None
         self._filling: asyncio.Task | None = None
         self._fill_again = False
-        self._last_quiet_check = 0.0
+        self._last_quiet_check = loop.time()
         # What django-eventstream's ListenerManager reads and writes on a listener (under its lock).
         self.channels = {self.channel}
         self.channel_items: dict[str, list[Event]] = {}
@@ -86,6 +90,19 @@ class RunFeed:
     @property
     def finished(self) -> bool:
         return bool(self.frames) and self.frames[-1].type == "complete"
+
+    def start(self) -> None:
+        # Listening starts before the log is read, so no event falls between the two.
+        get_listener_manager().add_listener(self)
+        self.fill()
+        self._tick()
+
+    def stop(self) -> None:
+        get_listener_manager().remove_listener(self)
+        if self._ticker is not None:
+            self._ticker.cancel()
+        if self._filling is not None:
+            self._filling.cancel()
 
     # --- django-eventstream's listener interface ---
 
@@ -127,9 +144,16 @@ class RunFeed:
                 break
 
     def _notify(self) -> None:
-        if not self._more.done():
-            self._more.set_result(None)
-        self._more = self.loop.create_future()
+        more, self._more = self._more, asyncio.Event()
+        more.set()
+
+    def _tick(self) -> None:
+        self._ticker = self.loop.call_later(TICK_SECONDS, self._tick)
+        now = self.loop.time()
+        if now - self._last_quiet_check >= QUIET_CHECK_SECONDS and not self.finished:
+            self._last_quiet_check = now
+            self.fill()
+        self._notify()
 
     def fill(self) -> None:
         """Read what the log has past the feed's end; one read at a time, repeated if asked meanwhile."""
@@ -159,18 +183,10 @@ class RunFeed:
     def frames_after(self, seq: int) -> list[RunFrame]:
         return self.frames[seq:]
 
-    async def wait_for_more(self, seq: int, timeout: float) -> bool:
-        """Wait until the feed holds a frame past `seq`, at most `timeout` seconds; whether it does."""
-        if self.last_seq > seq:
-            return True
-        now = self.loop.time()
-        if now - self._last_quiet_check >= QUIET_CHECK_SECONDS and not self.finished:
-            self._last_quiet_check = now
-            self.fill()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._more), timeout=min(timeout, QUIET_CHECK_SECONDS))
-        except TimeoutError:
-            pass
+    async def wait_for_more(self, seq: int) -> bool:
+        """Wait until the feed holds a frame past `seq`, or its next tick; whether it holds one."""
+        if self.last_seq <= seq:
+            await self._more.wait()
         return self.last_seq > seq
 
 
@@ -185,9 +201,7 @@ def subscribe(run_id: int) -> RunFeed:
     feed = _feeds.get(key)
     if feed is None:
         feed = _feeds[key] = RunFeed(run_id, loop)
-        # Listening starts before the log is read, so no event falls between the two.
-        get_listener_manager().add_listener(feed)
-        feed.fill()
+        feed.start()
     feed.subscribers += 1
     return feed
 
@@ -198,9 +212,7 @@ def unsubscribe(feed: RunFeed) -> None:
     if feed.subscribers > 0:
         return
     _feeds.pop((id(feed.loop), feed.run_id), None)
-    get_listener_manager().remove_listener(feed)
-    if feed._filling is not None:
-        feed._filling.cancel()
+    feed.stop()
 
 
 def open_feeds() -> int:
@@ -231,7 +243,7 @@ async def follow(run_id: int, after_seq: int, timeout: float, quiet: float) -> A
                     return
                 continue
             quiet_since = loop.time()
-            while not await feed.wait_for_more(position, min(deadline - loop.time(), quiet)):
+            while not await feed.wait_for_more(position):
                 if loop.time() >= deadline:
                     return
                 if loop.time() - quiet_since >= quiet:

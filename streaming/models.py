@@ -34,6 +34,11 @@ class Run(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    trigger = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="What started the run when no user did (e.g. 'schedule'); empty when requested_by did.",
+    )
     cancel_requested = models.BooleanField(default=False)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -36,6 +36,7 @@ class RunSerializer(serializers.ModelSerializer):
             "summary",
             "error",
             "requested_by",
+            "trigger",
             "cancel_requested",
             "created_at",
             "started_at",
@@ -64,6 +65,12 @@ class RunStartSerializer(serializers.Serializer):
     subject = serializers.CharField(
         max_length=Run._meta.get_field("subject").max_length,
         help_text="What the job works on: for process_studio a studio_id, or 'all' for every active studio.",
+    )
+    params = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text='Options the job reads, e.g. {"full_refresh": true} for process_studio: read every page and '
+        "extract it again, ignoring what earlier runs learnt. Ignored when an active run is joined.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -27,8 +27,12 @@ def active_run(job: str, subject: str) -> Run | None:
     return Run.objects.filter(job=job, subject=subject, status__in=ACTIVE_STATUSES).first()
 
 
-def start_run(job: str, subject: str, params: dict[str, Any] | None = None, user: Any = None) -> tuple[Run, bool]:
+def start_run(
+    job: str, subject: str, params: dict[str, Any] | None = None, user: Any = None, trigger: str = ""
+) -> tuple[Run, bool]:
     """Start a run of `job` on `subject`, or join the one already active. Returns (run, created).
+
+    `trigger` names what asked when no user did (e.g. "schedule").
 
     Raises SubjectRefused when the job's subject check refuses the subject, on every path alike.
     """
@@ -51,11 +55,12 @@ def start_run(job: str, subject: str, params: dict[str, Any] | None = None, user
                     subject=subject,
                     params=params or {},
                     requested_by=user if user and user.pk else None,
+                    trigger=trigger,
                     heartbeat_at=timezone.now(),
                 )
         except IntegrityError:
             continue
-        who = f" by {user.get_username()}" if user and user.pk else ""
+        who = f" by {user.get_username()}" if user and user.pk else (f" by the {trigger}" if trigger else "")
         publish_log(run.pk, "info", f"Run {run.pk} queued: {job} {subject}{who}")
         backend = execute_run.get_backend()
         if executes_in_this_process(backend):

@@ -8,16 +8,20 @@ no database connection.
 
 import json
 import threading
+import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django_eventstream.event import Event
 from django_eventstream.utils import add_default_headers, get_channelmanager, parse_last_event_id, sse_encode_event
 
+from . import grip
 from .conf import conf
 from .events import envelope
-from .fanout import follow
+from .fanout import FILL_BATCH, follow
 from .http import ApiError
 from .models import Run
 from .storage import RunEventStorage, channel_for_run, parse_seq, run_id_from_channel
@@ -50,7 +54,7 @@ def seq_after(last_event_id: str, run_id: int) -> int:
     return seq
 
 
-def resumed_run(request, job, subject):
+def resumed_run(request: HttpRequest, job: str, subject: str) -> tuple[Run, int] | None:
     """The run an EventSource reconnecting to a start endpoint names in Last-Event-ID, and its seq.
 
     Browsers reconnect to the URL they first opened, so a dropped start stream comes back to the
@@ -69,30 +73,30 @@ def resumed_run(request, job, subject):
     return None
 
 
-def close_frame(reason, message="Connection closed"):
+def close_frame(reason: str, message: str = "Connection closed") -> str:
     return sse_encode_event("close", json.dumps(envelope("close", {"message": message, "reason": reason})))
 
 
 class _OpenStreams:
     """How many streams each user holds open in this process (STREAM_MAX_PER_USER bounds it)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counts = Counter()
+        self._counts: Counter[Any] = Counter()
 
-    def check(self, user):
+    def check(self, user: Any) -> None:
         """ApiError 429 when the user already holds as many streams as allowed."""
         with self._lock:
             self._refuse_if_full(user)
 
-    def reserve(self, user):
+    def reserve(self, user: Any) -> Callable[[], None]:
         """Count one more stream of the user; returns the function that gives it back (once)."""
         with self._lock:
             self._refuse_if_full(user)
             self._counts[user.pk] += 1
         given_back = threading.Event()
 
-        def release():
+        def release() -> None:
             if given_back.is_set():
                 return
             given_back.set()
@@ -103,7 +107,7 @@ class _OpenStreams:
 
         return release
 
-    def _refuse_if_full(self, user):
+    def _refuse_if_full(self, user: Any) -> None:
         limit = conf.STREAM_MAX_PER_USER
         if self._counts[user.pk] >= limit:
             raise ApiError(
@@ -120,21 +124,24 @@ open_streams = _OpenStreams()
 class RunStreamResponse(StreamingHttpResponse):
     """A run's stream, which gives its user's stream slot back when the server closes it."""
 
-    def __init__(self, body, release):
+    def __init__(self, body: AsyncIterator[str | bytes], release: Callable[[], None]) -> None:
         super().__init__(body, content_type="text/event-stream")
         self._release = release
 
-    def close(self):
+    def close(self) -> None:
         self._release()
         super().close()
 
 
-def run_stream_response(request: HttpRequest, run: Run, user: Any, after_seq: int = 0) -> StreamingHttpResponse:
+def run_stream_response(request: HttpRequest, run: Run, user: Any, after_seq: int = 0) -> HttpResponse:
     """The run's events as SSE from after `after_seq`; ApiError 403 for a user the channel manager
-    refuses, 429 past STREAM_MAX_PER_USER."""
+    refuses, 429 past STREAM_MAX_PER_USER. Through a GRIP proxy, the proxy holds the stream."""
     channel = channel_for_run(run.pk)
     if not get_channelmanager().can_read_channel(user, channel):
         raise ApiError(403, "permission_denied", "You may not view runs.")
+    if grip.proxied(request):
+        open_streams.check(user)  # the proxy holds the stream: this process counts only its own
+        return held_stream_response(request, run, user.pk, after_seq, since=time.time(), opening=True)
     release = open_streams.reserve(user)
     if not run.is_active and after_seq >= RunEventStorage().get_current_id(channel):
         # Nothing will follow: say so instead of holding a connection open forever.
@@ -147,11 +154,11 @@ def run_stream_response(request: HttpRequest, run: Run, user: Any, after_seq: in
     return response
 
 
-async def _single_frame(frame: str) -> AsyncIterator[str]:
+async def _single_frame(frame: str) -> AsyncIterator[str | bytes]:
     yield frame
 
 
-async def run_frames(run_id: int, after_seq: int, timeout: float) -> AsyncIterator[str]:
+async def run_frames(run_id: int, after_seq: int, timeout: float) -> AsyncIterator[str | bytes]:
     """The SSE body: what the feed holds past `after_seq`, then live, until `complete` or the time limit."""
     yield STREAM_OPEN
     complete = False
@@ -160,7 +167,59 @@ async def run_frames(run_id: int, after_seq: int, timeout: float) -> AsyncIterat
             yield KEEP_ALIVE
             continue
         # Everything this stream has not seen yet, in one write.
-        yield "".join(frame.sse for frame in frames)
+        yield b"".join(frame.sse for frame in frames)
         complete = frames[-1].type == "complete"
     if not complete:
         yield close_frame("timeout", "Stream time limit reached; reconnect with the last event id to resume")
+
+
+def held_stream_response(
+    request: HttpRequest, run: Run, user_id: int, after_seq: int, since: float, opening: bool
+) -> HttpResponse:
+    """A run's stream through the GRIP proxy (streaming.grip): what the log holds past `after_seq`,
+    then, unless that ends the stream, instructions to hold it for the events published later.
+
+    The same frames as `run_frames`; `opening` is the client's first response, while the proxy
+    appends the answers to its next-link requests to the stream it holds.
+    """
+    channel = channel_for_run(run.pk)
+    storage = RunEventStorage()
+    events: list[Event] = []
+    while batch := storage.get_events(channel, after_seq + len(events), limit=FILL_BATCH):
+        events += batch
+    ends = next((i for i, event in enumerate(events) if event.type == "complete"), None)
+    if ends is not None:
+        events = events[: ends + 1]
+    last_seq = events[-1].id if events else after_seq
+    finished = opening and not run.is_active and not events  # as the direct stream: nothing will follow
+    timed_out = time.time() - since >= conf.STREAM_TIMEOUT
+    hold = ends is None and not finished and not timed_out
+    # Held content passes the proxy's build-id filter, which reads `%` as its own: escaped.
+    frames = [sse_encode_event(e.type, e.data, event_id=f"{channel}:{e.id}", escape=hold) for e in events]
+    if finished:
+        frames = [close_frame("finished", "The run has finished; there are no more events")]
+    elif ends is None and timed_out:
+        frames.append(close_frame("timeout", "Stream time limit reached; reconnect with the last event id to resume"))
+    if opening and not finished:
+        frames.insert(0, STREAM_OPEN)
+    response = HttpResponse("".join(frames), content_type="text/event-stream")
+    add_default_headers(response, request=request)
+    response["X-Run-Id"] = str(run.pk)
+    if hold:
+        grip.hold_stream(request, run.pk, last_seq, user_id, since, KEEP_ALIVE, KEEP_ALIVE_SECONDS)
+    return response
+
+
+def continue_held_stream(request: HttpRequest, run_id: int) -> HttpResponse | None:
+    """The proxy following a held stream's next link: the stream goes on from the last event it
+    delivered, or ends (run gone, user no longer allowed). None for any other request."""
+    followed = grip.followed_link(request, run_id)
+    if followed is None:
+        return None
+    user_id, since, last_seq = followed
+    run = Run.objects.filter(pk=run_id).first()
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if run is None or user is None or not get_channelmanager().can_read_channel(user, channel_for_run(run_id)):
+        # An empty answer without a hold ends the stream; the client's reconnect learns why.
+        return HttpResponse("", content_type="text/event-stream")
+    return held_stream_response(request, run, user_id, last_seq, since, opening=False)

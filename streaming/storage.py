@@ -3,7 +3,8 @@
 import json
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, TextField
+from django.db.models.functions import Cast
 from django_eventstream.event import Event
 from django_eventstream.storage import StorageBase
 
@@ -50,8 +51,15 @@ class RunEventStorage(StorageBase):
                     raise
 
     def get_events(self, channel: str, last_id: int, limit: int = 100) -> list[Event]:
-        rows = RunEvent.objects.filter(run_id=run_id_from_channel(channel), seq__gt=last_id).order_by("seq")[:limit]
-        return [Event(channel, row.type, json.dumps(row.data), id=row.seq) for row in rows]
+        # The envelope as the database holds its JSON text: decoding it only to encode it again
+        # took half the time of a replay.
+        rows = (
+            RunEvent.objects.filter(run_id=run_id_from_channel(channel), seq__gt=last_id)
+            .order_by("seq")
+            .annotate(text=Cast("data", output_field=TextField()))
+            .values_list("seq", "type", "text")[:limit]
+        )
+        return [Event(channel, event_type, text, id=seq) for seq, event_type, text in rows]
 
     def get_current_id(self, channel: str) -> int:
         latest = RunEvent.objects.filter(run_id=run_id_from_channel(channel)).aggregate(latest=Max("seq"))["latest"]

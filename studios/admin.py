@@ -1,22 +1,23 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from streaming.admin import watch_url
+from streaming.admin import RunAdmin, watch_url
 from streaming.models import Run
-from streaming.permissions import can_start_runs
+from streaming.permissions import can_start_runs, can_watch_runs
 from streaming.services import active_run, start_run
 
+from .costs import llm_cost, month_usage
 from .jobs import PROCESS_STUDIO
-from .models import Artist, Session, Studio, Workshop
+from .models import Artist, ChangeKind, Session, Studio, Workshop, WorkshopChange
 from .pipeline.preview import preview_page
 
 
@@ -26,17 +27,21 @@ class TryLinkForm(forms.Form):
 
 @admin.register(Studio)
 class StudioAdmin(admin.ModelAdmin):
-    list_display = ["name", "studio_id", "website", "active", "render_js", "workshop_count"]
+    list_display = ["name", "studio_id", "website", "active", "render_js", "workshop_count", "schedule", "next_refresh_at", "last_run"]
     list_filter = ["active", "render_js"]
     search_fields = ["name", "studio_id"]
     prepopulated_fields = {"studio_id": ("name",)}
-    readonly_fields = ["created_at", "updated_at"]
-    actions = ["process_selected"]
+    readonly_fields = ["next_refresh_at", "llm_usage_this_month", "created_at", "updated_at"]
+    actions = ["process_selected", "full_refresh_selected"]
     change_form_template = "admin/studios/studio/change_form.html"
     fieldsets = [
         (None, {"fields": ["name", "studio_id", "active"]}),
-        ("Crawling", {"fields": ["website", "link_pattern", "max_depth", "concurrency", "render_js", "time_zone"]}),
-        ("Extraction", {"fields": ["extraction", "extraction_hints"]}),
+        (
+            "Crawling",
+            {"fields": ["website", "link_pattern", "max_depth", "concurrency", "render_js", "respect_robots_txt", "time_zone"]},
+        ),
+        ("Schedule", {"fields": ["refresh_every_hours", "refresh_cron", "next_refresh_at"]}),
+        ("Extraction", {"fields": ["extraction", "extraction_hints", "llm_monthly_token_budget", "llm_usage_this_month"]}),
         ("Profile", {"fields": ["instagram_link", "image_url"]}),
         ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
@@ -54,6 +59,33 @@ class StudioAdmin(admin.ModelAdmin):
     def process_selected(self, request, queryset):
         runs = [start_run(PROCESS_STUDIO, studio.studio_id, user=request.user)[0] for studio in queryset]
         return redirect(watch_url(runs))
+
+    @admin.action(description="Fully refresh selected studios (read and extract every page again)", permissions=["start_run"])
+    def full_refresh_selected(self, request, queryset):
+        params = {"full_refresh": True}
+        runs = [start_run(PROCESS_STUDIO, studio.studio_id, params=params, user=request.user)[0] for studio in queryset]
+        return redirect(watch_url(runs))
+
+    @admin.display(description="Schedule")
+    def schedule(self, obj):
+        return obj.schedule_text()
+
+    @admin.display(description="Last run", ordering="last_run_at")
+    def last_run(self, obj):
+        if obj.last_run_id is None:
+            return "—"
+        url = reverse("admin:streaming_run_change", args=[obj.last_run_id])
+        return format_html('<a href="{}">{} ({})</a>', url, obj.last_run_status, timezone.localtime(obj.last_run_at).strftime("%Y-%m-%d %H:%M"))
+
+    @admin.display(description="LLM use this month")
+    def llm_usage_this_month(self, obj):
+        if obj.pk is None:
+            return "—"
+        usage = month_usage(obj)
+        budget = f" of {obj.llm_monthly_token_budget:,}" if obj.llm_monthly_token_budget else ""
+        cost = llm_cost(usage.prompt_tokens, usage.completion_tokens)
+        cost_text = f", about ${cost:.4f}" if cost is not None else ""
+        return f"{usage.total_tokens:,}{budget} tokens in {usage.requests} calls{cost_text}"
 
     def has_start_run_permission(self, request, obj=None):
         return can_start_runs(request.user)
@@ -103,8 +135,16 @@ class StudioAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            current_workshops=Count("workshops", filter=Q(workshops__is_archived=False))
+        runs = Run.objects.filter(job=PROCESS_STUDIO, subject=OuterRef("studio_id")).order_by("-created_at", "-id")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                current_workshops=Count("workshops", filter=Q(workshops__is_archived=False)),
+                last_run_id=Subquery(runs.values("pk")[:1]),
+                last_run_status=Subquery(runs.values("status")[:1]),
+                last_run_at=Subquery(runs.values("created_at")[:1]),
+            )
         )
 
     @admin.display(description="Workshops", ordering="current_workshops")
@@ -225,3 +265,88 @@ class WorkshopAdmin(admin.ModelAdmin):
     @admin.display(description="First session", ordering="first_session_at")
     def first_session(self, obj):
         return obj.first_session_at
+
+
+KIND_ORDER = Case(
+    *(When(kind=kind, then=Value(index)) for index, kind in enumerate(
+        [ChangeKind.CREATED, ChangeKind.UPDATED, ChangeKind.ARCHIVED, ChangeKind.UNCHANGED]
+    )),
+    output_field=IntegerField(),
+)
+
+
+class WorkshopChangeInline(admin.TabularInline):
+    """The run page's Changes section: what the run did to each workshop, changes first."""
+
+    model = WorkshopChange
+    verbose_name = "change"
+    verbose_name_plural = "Changes"
+    fields = ["kind", "workshop_link", "changed_fields"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    class Media:
+        css = {"all": ["studios/run_changes.css"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("workshop").order_by(KIND_ORDER, "id")
+
+    def has_view_permission(self, request, obj=None):
+        return can_watch_runs(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Workshop")
+    def workshop_link(self, change):
+        if change.workshop_id is None:
+            return change.title or change.source_url
+        url = reverse("admin:studios_workshop_change", args=[change.workshop_id])
+        return format_html('<a href="{}">{}</a> <small>{}</small>', url, change.title or change.source_url, change.source_url)
+
+    @admin.display(description="What changed (old → new)")
+    def changed_fields(self, change):
+        if not change.fields:
+            return "—"
+        rows = format_html_join(
+            "", "<li><b>{}</b>: {} → {}</li>", ((name, _short(v.get("old")), _short(v.get("new"))) for name, v in change.fields.items())
+        )
+        return format_html("<ul style=\"margin:0\">{}</ul>", rows)
+
+
+def _short(value, limit=120):
+    text = "; ".join(map(str, value)) if isinstance(value, list) else ("" if value is None else str(value))
+    text = text.replace("\n", " / ")
+    return (text[:limit] + "…") if len(text) > limit else (text or "(empty)")
+
+
+class RunWithChangesAdmin(RunAdmin):
+    """The runs admin, with the workshops a studio run changed (its Changes section) and its LLM cost."""
+
+    inlines = [WorkshopChangeInline]
+    fields = [*RunAdmin.fields, "llm_cost"]
+    readonly_fields = fields
+
+    @admin.display(description="LLM tokens and estimated cost")
+    def llm_cost(self, run):
+        return llm_summary_text(run.summary)
+
+
+def llm_summary_text(summary):
+    tokens = (summary or {}).get("llm_tokens") or {}
+    if not tokens:
+        return "—"
+    cost = llm_cost(tokens.get("prompt_tokens", 0), tokens.get("completion_tokens", 0))
+    text = f"{tokens.get('total_tokens', 0):,} tokens ({tokens.get('prompt_tokens', 0):,} in, {tokens.get('completion_tokens', 0):,} out) in {tokens.get('requests', 0)} calls"
+    return text + (f", about ${cost:.4f}" if cost is not None else "")
+
+
+admin.site.unregister(Run)
+admin.site.register(Run, RunWithChangesAdmin)

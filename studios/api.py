@@ -1,22 +1,34 @@
 """The catalogue API (studios, artists, workshops) and the schema of the studio streaming endpoints."""
 
 from django.db.models import F
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import serializers, viewsets
+from rest_framework import generics, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
 from config.rest import ModelPermission, PublicIdCreateMixin, PublicIdLookupMixin
 from streaming.http import ApiError
-from streaming.schema import STREAM_DESCRIPTION, STREAM_FORBIDDEN, STREAM_HEADERS, STREAM_LIMITED, error_doc, stream_response
+from streaming.models import Run
+from streaming.permissions import can_watch_runs
+from streaming.schema import (
+    STREAM_DESCRIPTION,
+    STREAM_FORBIDDEN,
+    STREAM_HEADERS,
+    STREAM_LIMITED,
+    error_doc,
+    stream_response,
+)
 
 from .filters import ArtistFilter, StudioFilter, WorkshopFilter
-from .models import Artist, Studio, Workshop
+from .models import Artist, ChangeKind, Studio, Workshop, WorkshopChange
 from .serializers import (
     ArtistCreateSerializer,
     ArtistSerializer,
     StudioCreateSerializer,
     StudioSerializer,
+    WorkshopChangeSerializer,
     WorkshopSerializer,
 )
 
@@ -118,6 +130,47 @@ class WorkshopViewSet(PublicIdLookupMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return workshop_queryset()
+
+
+class CanWatchRuns(BasePermission):
+    """The runs API's rule (streaming.permissions): whoever may watch a run may read what it changed."""
+
+    def has_permission(self, request, view):
+        return can_watch_runs(request.user)
+
+
+class ChangeFilter(filters.FilterSet):
+    kind = filters.ChoiceFilter(choices=ChangeKind.choices, help_text="Only changes of this kind.")
+
+    class Meta:
+        model = WorkshopChange
+        fields = ["kind"]
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="What a run changed",
+        description="Per workshop the run saw or archived: `created`, `updated` (with the fields that changed, "
+        "old and new), `unchanged` or `archived`, in the order the run saved them. The run's summary counts them "
+        "(workshops_created, …). Same permission as reading the run.",
+        responses={200: WorkshopChangeSerializer(many=True), 404: error_doc("`run_not_found`")},
+        tags=["runs"],
+    )
+)
+class RunChangesView(generics.ListAPIView):
+    serializer_class = WorkshopChangeSerializer
+    permission_classes = [CanWatchRuns]
+    filterset_class = ChangeFilter
+
+    queryset = WorkshopChange.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return WorkshopChange.objects.none()
+        run_id = self.kwargs["run_id"]
+        if not Run.objects.filter(pk=run_id).exists():
+            raise ApiError(404, "run_not_found", f"There is no run {run_id}.")
+        return WorkshopChange.objects.filter(run_id=run_id).select_related("studio").order_by("id")
 
 
 # --- the schema of the streaming endpoints in studios/views.py ---

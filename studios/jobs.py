@@ -35,9 +35,10 @@ def subject_problem(subject):
 
 
 def process_studio_job(run, reporter):
+    full_refresh = bool((run.params or {}).get("full_refresh"))
     if run.subject != ALL_STUDIOS:
-        return process_studio(Studio.objects.get(studio_id=run.subject), reporter, run=run)
-    return process_all_studios(run, reporter)
+        return process_studio(Studio.objects.get(studio_id=run.subject), reporter, run=run, full_refresh=full_refresh)
+    return process_all_studios(run, reporter, full_refresh)
 
 
 class AllStudiosFailed(Exception):
@@ -48,13 +49,14 @@ class AllStudiosFailed(Exception):
         self.summary = summary
 
 
-def process_all_studios(run, reporter):
+def process_all_studios(run, reporter, full_refresh=False):
     studios = list(Studio.objects.filter(active=True))
     summaries, failed = [], {}
     for index, studio in enumerate(studios):
         reporter.log("info", f"Studio {index + 1} of {len(studios)}: {studio.name}")
         try:
-            summaries.append(process_studio(studio, StudioShareReporter(reporter, index, len(studios)), run=run))
+            share = StudioShareReporter(reporter, index, len(studios))
+            summaries.append(process_studio(studio, share, run=run, full_refresh=full_refresh))
         except StudioCannotBeProcessed as exc:
             if reporter.should_stop():
                 # The server is stopping (or a cancel came): no fault of the studio's website.

@@ -1,3 +1,4 @@
+from datetime import datetime, timedelta
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -24,6 +25,19 @@ def validate_link_pattern(value):
             f"Not a regular expression the crawler can run ({exc}); lookarounds such as (?=…) and "
             "backreferences such as \\1 are not supported."
         ) from None
+
+
+def default_refresh_every_hours():
+    """New studios take REFRESH_DEFAULT_INTERVAL (hours); unset or 0 leaves their schedule off."""
+    hours = getattr(settings, "REFRESH_DEFAULT_INTERVAL", 0) or 0
+    return int(hours) if hours else None
+
+
+def validate_cron(value):
+    from croniter import croniter
+
+    if value and not croniter.is_valid(value):
+        raise ValidationError(f"{value!r} is not a cron expression such as '0 6 * * *' (06:00 every day).")
 
 
 def validate_not_reserved(value):
@@ -61,6 +75,29 @@ class Studio(models.Model):
     extraction_hints = models.TextField(blank=True, help_text="Free text for the LLM extractor.")
     time_zone = models.CharField(max_length=64, default=default_time_zone, validators=[validate_time_zone])
     active = models.BooleanField(default=True)
+    refresh_every_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=default_refresh_every_hours,
+        help_text="Refresh every N hours; empty for no interval.",
+    )
+    refresh_cron = models.CharField(
+        max_length=100,
+        blank=True,
+        validators=[validate_cron],
+        help_text="Or a cron expression in the studio's time zone, e.g. '0 6 * * *'; wins over the interval.",
+    )
+    next_refresh_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When the schedule next refreshes the studio."
+    )
+    respect_robots_txt = models.BooleanField(
+        default=True, help_text="Leave the pages the site's robots.txt disallows unfetched."
+    )
+    llm_monthly_token_budget = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="LLM tokens this studio may use per calendar month; empty for no limit.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -69,6 +106,53 @@ class Studio(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # A new or changed schedule counts from now; an unchanged one keeps its due time.
+        if getattr(self, "_loaded_schedule", None) != self._schedule_key() or (
+            self.has_schedule and self.active and self.next_refresh_at is None
+        ):
+            from django.utils import timezone
+
+            self.next_refresh_at = self.next_refresh_after(timezone.now()) if self.active else None
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "next_refresh_at"}
+        super().save(*args, **kwargs)
+        self._loaded_schedule = self._schedule_key()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_schedule = instance._schedule_key()
+        return instance
+
+    def _schedule_key(self):
+        return (self.refresh_every_hours, self.refresh_cron, self.time_zone, self.active)
+
+    @property
+    def has_schedule(self) -> bool:
+        return bool(self.refresh_cron or self.refresh_every_hours)
+
+    def schedule_text(self) -> str:
+        if self.refresh_cron:
+            return f"cron {self.refresh_cron} ({self.time_zone})"
+        if self.refresh_every_hours:
+            return f"every {self.refresh_every_hours} h"
+        return "off"
+
+    def next_refresh_after(self, moment: datetime) -> datetime | None:
+        """The first due time of the schedule after `moment`; None when the schedule is off."""
+        if self.refresh_cron:
+            from croniter import croniter
+
+            from .pipeline.validate import studio_zone
+
+            local = moment.astimezone(studio_zone(self.time_zone))
+            return croniter(self.refresh_cron, local).get_next(datetime)
+        if self.refresh_every_hours:
+            return moment + timedelta(hours=self.refresh_every_hours)
+        return None
 
 
 class Artist(models.Model):
@@ -152,3 +236,75 @@ class ProcessedLink(models.Model):
 
     def __str__(self):
         return f"run {self.run_id}: {self.url}"
+
+
+class LinkState(models.Model):
+    """What the last run learnt about one workshop link: its validators and what extraction made of it.
+
+    The next run asks the site with If-None-Match / If-Modified-Since; a 304, or a body whose
+    extraction input hashes the same, reuses `result` without calling the LLM.
+    """
+
+    studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="link_states")
+    url = models.URLField(max_length=1000)
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the text extraction reads.")
+    result = models.JSONField(help_text="The link's last extraction: its events.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["studio", "url"], name="one_state_per_studio_link")]
+
+    def __str__(self):
+        return self.url
+
+
+class ChangeKind(models.TextChoices):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    ARCHIVED = "archived"
+
+
+class WorkshopChange(models.Model):
+    """What one run did to one workshop: created, updated (fields old → new), unchanged or archived."""
+
+    run = models.ForeignKey("streaming.Run", on_delete=models.CASCADE, related_name="workshop_changes")
+    studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
+    workshop = models.ForeignKey(Workshop, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes")
+    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
+    title = models.CharField(max_length=300, blank=True, help_text="The workshop's title (or song) at the time.")
+    source_url = models.URLField(max_length=1000)
+    fields = models.JSONField(
+        default=dict, blank=True, help_text='For updates: {"field": {"old": …, "new": …}} of what changed.'
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+        indexes = [models.Index(fields=["run", "kind"])]
+
+    def __str__(self):
+        return f"run {self.run_id}: {self.kind} {self.title or self.source_url}"
+
+
+class LLMUsage(models.Model):
+    """LLM tokens a studio used in one calendar month (its first day), across its runs."""
+
+    studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="llm_usage")
+    month = models.DateField(help_text="The month's first day.")
+    requests = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [models.UniqueConstraint(fields=["studio", "month"], name="one_usage_row_per_studio_month")]
+
+    def __str__(self):
+        return f"{self.studio_id} {self.month:%Y-%m}"
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens

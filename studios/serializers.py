@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from config.rest import StrictInputMixin
 
-from .models import Artist, Session, Studio, Workshop, validate_not_reserved
+from .models import Artist, Session, Studio, Workshop, WorkshopChange, validate_not_reserved
 
 TIME_ZONES = sorted(zoneinfo.available_timezones())
 
@@ -179,4 +179,21 @@ class WorkshopSerializer(CatalogueSerializer):
             "created_at",
             "updated_at",
         ]
+        read_only_fields = fields
+
+
+class WorkshopChangeSerializer(serializers.ModelSerializer):
+    studio = serializers.SlugRelatedField(slug_field="studio_id", read_only=True, help_text="The studio's studio_id.")
+    workshop = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The workshop's id (/api/workshops/<id>/); null once deleted."
+    )
+    fields = serializers.JSONField(
+        read_only=True,
+        help_text='For `updated`: each changed field with its old and new value, {"pricing_info": {"old": "…", "new": "…"}}; '
+        "sessions and artists as lists.",
+    )
+
+    class Meta:
+        model = WorkshopChange
+        fields = ["id", "kind", "studio", "workshop", "title", "source_url", "fields", "created_at"]
         read_only_fields = fields

@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/streaming/refresh-workshops", views.refresh_workshops, name="refresh-workshops"),
     path("api/streaming/process-studio", views.process_studio, name="process-studio"),
     path("streaming/test-client/", views.test_client, name="streaming-test-client"),
+    path("api/runs/<int:run_id>/changes/", api.RunChangesView.as_view(), name="run-changes"),
     path("api/", include(router.urls)),
 ]

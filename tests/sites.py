@@ -18,6 +18,8 @@ class Response:
     send_length: bool = True
     # Seconds between the body's bytes, sent one at a time: a page that never times out but never ends.
     drip: float = 0.0
+    # Sent as the ETag; a request whose If-None-Match names it is answered 304 without a body.
+    etag: str | None = None
 
 
 class LocalSite:
@@ -26,6 +28,10 @@ class LocalSite:
     def __init__(self):
         self.routes: dict[str, list[Response]] = {}
         self.hits: Counter[str] = Counter()
+        # Requests answered 304, and the most requests the site was answering at once.
+        self.not_modified: Counter[str] = Counter()
+        self.in_flight = self.max_in_flight = 0
+        self.user_agents: set[str] = set()
         # While down, every request (also one already waiting out its delay) is dropped unanswered.
         self.down = False
         self._lock = threading.Lock()
@@ -36,11 +42,29 @@ class LocalSite:
 
             def do_GET(self):
                 with site._lock:
+                    site.in_flight += 1
+                    site.max_in_flight = max(site.max_in_flight, site.in_flight)
+                try:
+                    self._get()
+                finally:
+                    with site._lock:
+                        site.in_flight -= 1
+
+            def _get(self):
+                with site._lock:
                     site.hits[self.path] += 1
+                    site.user_agents.add(self.headers.get("User-Agent", ""))
                     responses = site.routes.get(self.path) or [Response("not found", status=404)]
                     response = responses[min(site.hits[self.path], len(responses)) - 1]
                 if response.delay:
                     time.sleep(response.delay)
+                if response.etag and self.headers.get("If-None-Match") == response.etag:
+                    with site._lock:
+                        site.not_modified[self.path] += 1
+                    self.send_response(304)
+                    self.send_header("ETag", response.etag)
+                    self.end_headers()
+                    return
                 if site.down:
                     self.close_connection = True  # no answer at all, as from a server going away mid-request
                     return
@@ -53,6 +77,8 @@ class LocalSite:
                         self.send_header("Content-Length", str(len(body)))
                     for name, value in response.headers.items():
                         self.send_header(name, value)
+                    if response.etag:
+                        self.send_header("ETag", response.etag)
                     self.end_headers()
                     if not response.drip:
                         self.wfile.write(body)

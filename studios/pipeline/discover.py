@@ -1,6 +1,7 @@
 """Finding a studio's workshop links: a breadth-first crawl of its own site."""
 
 from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -70,13 +71,20 @@ def _host(url: str) -> str:
 
 
 def discover_links(
-    fetcher: PageFetcher, start_url: str, link_pattern: str, max_depth: int, reporter: Reporter
+    fetcher: PageFetcher,
+    start_url: str,
+    link_pattern: str,
+    max_depth: int,
+    reporter: Reporter,
+    allowed: Callable[[str], bool] | None = None,
+    seeds: Iterable[str] = (),
 ) -> list[str]:
     """Workshop links found from start_url, first-seen order, without duplicates or the start page.
 
     Only same-site pages are crawled. A link is a result when the pattern matches its absolute URL;
     with a pattern, links to other sites qualify too (studios often link out to a booking platform),
-    while an empty pattern keeps every same-site link.
+    while an empty pattern keeps every same-site link. `allowed` (robots.txt) says which pages may be
+    read while crawling; `seeds` (a sitemap's URLs) count as links found on the start page.
     """
     try:
         pattern = compile_link_pattern(link_pattern or "")
@@ -88,6 +96,8 @@ def discover_links(
         def read(url: str) -> Page:
             return result_unless_stopped(reader.submit(fetcher.get, url), reporter, fetcher.stop)
 
+        if allowed is not None and not allowed(start_url):
+            raise DiscoveryError(f"The site's robots.txt disallows the start page {start_url}")
         try:
             start = read(start_url)
         except FetchError as exc:
@@ -112,6 +122,14 @@ def discover_links(
                     queue.append((link, depth + 1))
 
         collect(start, 1)
+        seeded = 0
+        for seed in seeds:
+            link = normalise_url(seed)
+            if link and link not in start_pages and (pattern.search(link) if link_pattern else _host(link) in site_hosts):
+                seeded += link not in found
+                found.setdefault(link)
+        if seeded:
+            reporter.log("info", f"The sitemap lists {seeded} more workshop link{'s' if seeded != 1 else ''}")
         pages_fetched = 1
         while queue:
             if pages_fetched >= max_pages:
@@ -120,6 +138,8 @@ def discover_links(
             if reporter.should_stop():
                 raise StopRequested()
             url, depth = queue.popleft()
+            if allowed is not None and not allowed(url):
+                continue  # robots.txt: not read, so its links are not followed either
             pages_fetched += 1
             try:
                 page = read(url)

@@ -52,6 +52,9 @@ class NotHTML(FetchError):
 class TransientFetchError(FetchError):
     """A failure worth retrying: 5xx, 429, timeouts and broken connections."""
 
+    # Seconds the server asked to wait (Retry-After), when it did.
+    retry_after: float | None = None
+
 
 class LLMError(LinkFailed):
     """The LLM gave no usable answer for a page."""

@@ -1,14 +1,17 @@
 """Reading one web page safely: timeouts, a size cap, bounded redirects, retries, no private targets."""
 
 import codecs
+import contextlib
 import functools
 import ipaddress
 import re
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from email.utils import parsedate_to_datetime
 from typing import Protocol, Self
 from urllib.parse import urljoin, urlsplit
 
@@ -39,6 +42,27 @@ class Page:
     # Set by the rendering fetcher: the HTML is the DOM after scripts ran; a full-page PNG when asked.
     rendered: bool = False
     screenshot: bytes | None = field(default=None, repr=False)
+    # The validators the server sent, for the next run's conditional request.
+    etag: str = ""
+    last_modified: str = ""
+    # A 304 to a conditional request: the page is as it was (`text` is empty).
+    not_modified: bool = False
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a conditional request sends: the ETag and Last-Modified of the copy read before."""
+
+    etag: str = ""
+    last_modified: str = ""
+
+    def headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
 
 
 class PageFetcher(Protocol):
@@ -50,7 +74,7 @@ class PageFetcher(Protocol):
 
     stop: threading.Event
 
-    def get(self, url: str) -> Page: ...
+    def get(self, url: str, validators: Validators | None = None) -> Page: ...
 
     def close(self) -> None: ...
 
@@ -186,18 +210,74 @@ def _charset(content_type_header: str, body: bytes) -> str:
     return "utf-8"
 
 
+_slots_lock = threading.Lock()
+_host_slots: dict[str, threading.BoundedSemaphore] = {}
+
+
+def _slots(host: str) -> threading.BoundedSemaphore:
+    """The process-wide semaphore of a host: FETCH_PER_HOST_CONCURRENCY requests at once, all runs together."""
+    with _slots_lock:
+        slots = _host_slots.get(host)
+        if slots is None:
+            slots = _host_slots[host] = threading.BoundedSemaphore(max(1, settings.FETCH_PER_HOST_CONCURRENCY))
+        return slots
+
+
+@contextlib.contextmanager
+def host_slot(url: str, stop: threading.Event, deadline: float) -> Iterator[None]:
+    """Wait for a free request slot on the URL's host, watching the stop signal and the deadline."""
+    slots = _slots((urlsplit(url).netloc or "").lower())
+    while not slots.acquire(timeout=0.05):
+        if stop.is_set():
+            raise StopRequested()
+        if time.monotonic() >= deadline:
+            raise deadline_passed()
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks for (a number of seconds or an HTTP date); None when unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def _asked_pause(exc: BaseException) -> float | None:
+    return getattr(exc, "retry_after", None)
+
+
 class Fetcher:
-    """Thread-safe HTTP page reader sharing one connection pool; use as a context manager."""
+    """Thread-safe HTTP page reader sharing one connection pool; use as a context manager.
+
+    `stats` counts what it did (requests, bytes read, 304 answers), for the run's summary.
+    """
 
     def __init__(self, stop: threading.Event | None = None):
         self.stop = stop or threading.Event()
+        self.stats: Counter[str] = Counter()
+        self._stats_lock = threading.Lock()
         self._client = httpx.Client(
             transport=VettingTransport(),
             # Redirects are followed by hand, so that each hop's URL is checked and counted.
             follow_redirects=False,
             # A proxy from the environment would resolve the names itself, past the address check.
             trust_env=False,
-            headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
+            headers={
+                "User-Agent": settings.FETCH_USER_AGENT or USER_AGENT,
+                "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+            },
         )
 
     def __enter__(self) -> Self:
@@ -209,7 +289,13 @@ class Fetcher:
     def close(self) -> None:
         self._client.close()
 
-    def get(self, url: str) -> Page:
+    def count(self, **amounts: int) -> None:
+        with self._stats_lock:
+            self.stats.update(amounts)
+
+    def get(self, url: str, validators: Validators | None = None, any_type: bool = False) -> Page:
+        """The page at `url` (after redirects). With `validators`, a conditional request: a 304 answers
+        a Page with `not_modified`. `any_type` reads what is not HTML too (robots.txt, sitemaps)."""
         deadline = time.monotonic() + settings.FETCH_DEADLINE
         max_redirects = settings.FETCH_MAX_REDIRECTS
         visited = {url}
@@ -219,12 +305,15 @@ class Fetcher:
             if reason:
                 raise FetchError(reason)
             result = call_with_retries(
-                functools.partial(self._get_once, current, deadline),
+                functools.partial(self._get_once, current, deadline, validators, any_type),
                 retry_on=TransientFetchError,
                 retries=settings.FETCH_RETRIES,
                 backoff=settings.FETCH_RETRY_BACKOFF,
                 stop=self.stop,
                 deadline=deadline,
+                # 429/503 with Retry-After: the server's pause is waited out, up to FETCH_MAX_RETRY_AFTER.
+                server_delay=_asked_pause,
+                max_server_delay=settings.FETCH_MAX_RETRY_AFTER,
             )
             if isinstance(result, Page):
                 return replace(result, url=url)
@@ -234,31 +323,43 @@ class Fetcher:
             current = result
         raise FetchError("too many redirects")
 
-    def _get_once(self, url: str, deadline: float) -> Page | str:
+    def _get_once(self, url: str, deadline: float, validators: Validators | None = None, any_type: bool = False) -> Page | str:
         """One request: a Page, or the absolute URL a redirect points to."""
         timeout = settings.FETCH_TIMEOUT
         max_bytes = settings.FETCH_MAX_BYTES
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise deadline_passed()
+        headers = validators.headers() if validators else {}
         try:
-            with self._client.stream("GET", url, timeout=min(timeout, left)) as response:
-                status = response.status_code
-                if status in REDIRECT_STATUSES:
-                    location = response.headers.get("location")
-                    if not location:
-                        raise FetchError(f"HTTP {status} without a Location header")
-                    return urljoin(url, location.strip())
-                if status == 429 or status >= 500:
-                    raise TransientFetchError(f"HTTP {status}")
-                if not 200 <= status < 300:
-                    raise FetchError(f"HTTP {status}")
-                content_type_header = response.headers.get("content-type", "")
-                mime = content_type_header.split(";")[0].strip().lower()
-                # Many small sites send no Content-Type at all; their pages are still HTML.
-                if mime and mime not in HTML_TYPES:
-                    raise NotHTML(f"not HTML ({mime})")
-                body = self._read_capped(response, max_bytes, deadline)
+            with host_slot(url, self.stop, deadline):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise deadline_passed()
+                with self._client.stream("GET", url, timeout=min(timeout, left), headers=headers) as response:
+                    self.count(requests=1)
+                    status = response.status_code
+                    if status in REDIRECT_STATUSES:
+                        location = response.headers.get("location")
+                        if not location:
+                            raise FetchError(f"HTTP {status} without a Location header")
+                        return urljoin(url, location.strip())
+                    if status == 304 and headers:
+                        self.count(not_modified=1)
+                        return Page(url=url, final_url=url, status=304, content_type="text/html", text="", not_modified=True,
+                                    etag=validators.etag if validators else "", last_modified=validators.last_modified if validators else "")
+                    if status == 429 or status >= 500:
+                        error = TransientFetchError(f"HTTP {status}")
+                        error.retry_after = retry_after_seconds(response.headers.get("retry-after"))
+                        raise error
+                    if not 200 <= status < 300:
+                        raise FetchError(f"HTTP {status}")
+                    content_type_header = response.headers.get("content-type", "")
+                    mime = content_type_header.split(";")[0].strip().lower()
+                    # Many small sites send no Content-Type at all; their pages are still HTML.
+                    if mime and mime not in HTML_TYPES and not any_type:
+                        raise NotHTML(f"not HTML ({mime})")
+                    body = self._read_capped(response, max_bytes, deadline)
+                    self.count(bytes=len(body))
+                    etag = response.headers.get("etag", "")
+                    last_modified = response.headers.get("last-modified", "")
         except httpx.TimeoutException:
             if time.monotonic() >= deadline:
                 raise deadline_passed() from None
@@ -270,7 +371,10 @@ class Fetcher:
         except httpx.InvalidURL:
             raise FetchError("invalid URL") from None
         text = body.decode(_charset(content_type_header, body), errors="replace")
-        return Page(url=url, final_url=url, status=status, content_type=mime or "text/html", text=text)
+        return Page(
+            url=url, final_url=url, status=status, content_type=mime or "text/html", text=text,
+            etag=etag[:500], last_modified=last_modified[:100],
+        )
 
     def _read_capped(self, response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
         too_big = FetchError(f"response over {max_bytes} bytes")

@@ -21,7 +21,7 @@ from studios.models import Artist, Studio
 from .errors import PipelineError
 from .fetch import Fetcher, Page, PageFetcher
 from .match import ArtistLike, ArtistMatcher
-from .process import read_link, extraction_context
+from .process import extraction_context, read_link
 from .review import Dropped, Kept, review_events
 from .validate import SessionTuple, studio_zone
 
@@ -51,7 +51,7 @@ class _GivenPage:
         self.page = page
         self.stop = threading.Event()
 
-    def get(self, url: str) -> Page:
+    def get(self, url: str, validators: object = None) -> Page:
         return self.page
 
     def close(self) -> None:

@@ -31,7 +31,16 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 
 from .errors import FetchError, NotHTML, RenderingUnavailable, StopRequested, TransientFetchError
-from .fetch import HTML_TYPES, REDIRECT_STATUSES, USER_AGENT, Page, check_target, deadline_passed, target_refusal
+from .fetch import (
+    HTML_TYPES,
+    REDIRECT_STATUSES,
+    USER_AGENT,
+    Page,
+    Validators,
+    check_target,
+    deadline_passed,
+    target_refusal,
+)
 from .retry import call_with_retries
 
 if TYPE_CHECKING:
@@ -135,7 +144,8 @@ class RenderingFetcher:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def get(self, url: str) -> Page:
+    def get(self, url: str, validators: Validators | None = None) -> Page:
+        """The rendered page; `validators` are not used (a browser's load is not conditional: the content hash decides)."""
         check_target(url)
         deadline = time.monotonic() + settings.FETCH_DEADLINE
         return call_with_retries(
@@ -199,7 +209,7 @@ class RenderingFetcher:
             executable_path=executable, args=CHROMIUM_ARGS, headless=True, timeout=_ms(LAUNCH_TIMEOUT)
         )
         self._context = context = await browser.new_context(
-            user_agent=USER_AGENT, viewport=VIEWPORT, accept_downloads=False, service_workers="block"
+            user_agent=settings.FETCH_USER_AGENT or USER_AGENT, viewport=VIEWPORT, accept_downloads=False, service_workers="block"
         )
         if not self.allow_private:
             await context.route("**/*", self._guard)

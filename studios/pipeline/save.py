@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from studios.models import Artist, Session, Studio, Workshop
+from studios.models import Artist, ChangeKind, Session, Studio, Workshop, WorkshopChange
 
 from .extract import ExtractedEvent
 from .validate import SessionTuple, session_order, studio_zone
@@ -102,6 +102,32 @@ def _session_rows(workshop: Workshop, sessions: list[SessionTuple]) -> list[Sess
     return [Session(workshop=workshop, date=d, start_time=s, end_time=e) for d, s, e in sessions]
 
 
+def _json_value(value: Any) -> Any:
+    """A field's value as the change log keeps it (JSON): datetimes as ISO text."""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value
+
+
+def _session_text(sessions: list[SessionTuple]) -> list[str]:
+    def clock(value: time | None) -> str:
+        return value.strftime("%H:%M") if value else ""
+
+    return [f"{day.isoformat()} {clock(start)}–{clock(end)}".rstrip("–").strip() for day, start, end in sessions]
+
+
+def _change(run: Model | None, studio: Studio, workshop: Workshop, kind: str, fields: dict[str, Any] | None = None) -> WorkshopChange:
+    return WorkshopChange(
+        run=run,
+        studio=studio,
+        workshop=workshop,
+        kind=kind,
+        title=(workshop.title or workshop.song or "")[:300],
+        source_url=workshop.source_url,
+        fields=fields or {},
+    )
+
+
 def save_workshops(
     studio: Studio, events_by_url: dict[str, list[WorkshopData]], failed_urls: Iterable[str], run: Model | None = None
 ) -> dict[str, int]:
@@ -109,10 +135,12 @@ def save_workshops(
 
     Rows are written only when something changed, so re-running on unchanged pages keeps ids and
     updated_at. Workshops of failed_urls are left alone: a link that failed says nothing about them.
-    Returns counts: created, updated, unchanged, archived. `run` (a streaming Run) marks the workshops it saw.
+    Returns counts: created, updated, unchanged, archived. `run` (a streaming Run) marks the workshops it saw
+    and keeps what happened to each (WorkshopChange: the fields an update changed, old and new).
     """
     zone = studio_zone(studio.time_zone)
     counts = {"created": 0, "updated": 0, "unchanged": 0, "archived": 0}
+    changes: list[WorkshopChange] = []
     failed_urls = set(failed_urls)
     with transaction.atomic():
         existing = list(Workshop.objects.filter(studio=studio).prefetch_related("sessions", "artists"))
@@ -137,32 +165,51 @@ def save_workshops(
                     workshop.artists.set(data.artists)
                     by_key[key] = workshop
                     counts["created"] += 1
-                elif _update(workshop, values, sessions, data.artists):
+                    changes.append(_change(run, studio, workshop, ChangeKind.CREATED))
+                elif changed := _update(workshop, values, sessions, data.artists):
                     counts["updated"] += 1
+                    changes.append(_change(run, studio, workshop, ChangeKind.UPDATED, changed))
                 else:
                     counts["unchanged"] += 1
+                    changes.append(_change(run, studio, workshop, ChangeKind.UNCHANGED))
                 seen_ids.add(workshop.pk)
 
         if run is not None:
             # update() leaves updated_at alone: being seen again is not a change.
             Workshop.objects.filter(pk__in=seen_ids).update(last_seen_run=run)
         vanished = [
-            w.pk for w in existing if not w.is_archived and w.pk not in seen_ids and w.source_url not in failed_urls
+            w for w in existing if not w.is_archived and w.pk not in seen_ids and w.source_url not in failed_urls
         ]
         if vanished:
-            counts["archived"] = Workshop.objects.filter(pk__in=vanished).update(
+            counts["archived"] = Workshop.objects.filter(pk__in=[w.pk for w in vanished]).update(
                 is_archived=True, updated_at=timezone.now()
             )
+            changes.extend(_change(run, studio, w, ChangeKind.ARCHIVED) for w in vanished)
+        if run is not None:
+            WorkshopChange.objects.bulk_create(changes, batch_size=500)
     return counts
 
 
-def _update(workshop: Workshop, values: dict[str, Any], sessions: list[SessionTuple], artists: list[Artist]) -> bool:
-    """Bring a stored workshop in line with what was read; True when anything changed."""
+def _update(
+    workshop: Workshop, values: dict[str, Any], sessions: list[SessionTuple], artists: list[Artist]
+) -> dict[str, dict[str, Any]]:
+    """Bring a stored workshop in line with what was read; what changed ({field: {old, new}}), empty when nothing did."""
     changed_fields = [name for name in COMPARED_FIELDS if getattr(workshop, name) != values[name]]
-    sessions_changed = _stored_sessions(workshop) != sessions
-    artists_changed = {a.pk for a in workshop.artists.all()} != {a.pk for a in artists}
+    stored_sessions = _stored_sessions(workshop)
+    sessions_changed = stored_sessions != sessions
+    stored_artists = sorted(a.artist_id for a in workshop.artists.all())
+    artists_changed = stored_artists != sorted(a.artist_id for a in artists)
     if not (changed_fields or sessions_changed or artists_changed or workshop.is_archived):
-        return False
+        return {}
+    changed: dict[str, dict[str, Any]] = {
+        name: {"old": _json_value(getattr(workshop, name)), "new": _json_value(values[name])} for name in changed_fields
+    }
+    if sessions_changed:
+        changed["sessions"] = {"old": _session_text(stored_sessions), "new": _session_text(sessions)}
+    if artists_changed:
+        changed["artists"] = {"old": stored_artists, "new": sorted(a.artist_id for a in artists)}
+    if workshop.is_archived:
+        changed["is_archived"] = {"old": True, "new": False}
     for name in changed_fields:
         setattr(workshop, name, values[name])
     workshop.is_archived = False
@@ -172,4 +219,4 @@ def _update(workshop: Workshop, values: dict[str, Any], sessions: list[SessionTu
         Session.objects.bulk_create(_session_rows(workshop, sessions))
     if artists_changed:
         workshop.artists.set(artists)
-    return True
+    return changed

@@ -26,8 +26,8 @@ def test_test_client_runs_both_endpoints_to_completion(staff):
     page.select_option("#studio", "groove_theory")
     page.click("#start-get")
     page.wait_for_function(
-        "document.querySelector('.run-panel__title').textContent.startsWith('Run ') && document.querySelector('.run-panel__title').textContent !== 'Run %d'"
-        % first.pk
+        "document.querySelector('.run-panel__title').textContent.startsWith('Run ') && "
+        f"document.querySelector('.run-panel__title').textContent !== 'Run {first.pk}'"
     )
     page.wait_for_selector(SUCCEEDED, timeout=60_000)
     second = Run.objects.exclude(pk=first.pk).get()

@@ -144,7 +144,7 @@ def test_workshop_page_carries_its_events_in_the_studio_syntax(client, studio_id
     got = found[syntax]
     assert [e["name"] for e in got] == [e["name"] for e in expected]
     text = lxml.html.fromstring(response.content).text_content()
-    for event, item in zip(got, expected):
+    for event, item in zip(got, expected, strict=True):
         assert event["type"] in {"DanceEvent", "Event"}
         start, date_only = parse_start(event["startDate"])
         assert date_only == (item["sessions"][0][1] is None)

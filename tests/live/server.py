@@ -33,7 +33,28 @@ def database_url(settings_dict):
     raise RuntimeError(f"no live-server support for {engine}")
 
 
-class DaphneServer:
+class ServerProcess:
+    """A server in a subprocess writing to `log_path`: stopped with SIGTERM, killed if it lingers."""
+
+    process: subprocess.Popen | None = None
+    log_path: Path
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log_tail(self, lines=60):
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class DaphneServer(ServerProcess):
     def __init__(self, env, log_path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -55,7 +76,7 @@ class DaphneServer:
         self.process = None
 
     def start(self, timeout=30):
-        log = open(self.log_path, "ab")
+        log = open(self.log_path, "ab")  # noqa: SIM115  (daphne writes to it for as long as it runs)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
             cwd=ROOT,
@@ -75,17 +96,3 @@ class DaphneServer:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"daphne did not answer within {timeout}s:\n{self.log_tail()}")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def log_tail(self, lines=60):
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

@@ -45,3 +45,20 @@ def read_stream(method, url, timeout=120, stop_after=None, stop_when=None, **kwa
                 if (stop_after and len(stream.events) >= stop_after) or (stop_when and stop_when(stream.events)):
                     break
     return stream
+
+
+def start_and_read_until_processed(base_url, auth, studio_id, links):
+    """Start processing a studio and read its stream until `links` links are done, then drop it."""
+
+    def processed(events):
+        return any(
+            type_ == "progress_bar" and envelope["data"]["current"] >= links for _id, type_, envelope in events
+        )
+
+    return read_stream(
+        "POST",
+        f"{base_url}/api/streaming/refresh-workshops",
+        json={"studio_id": studio_id},
+        headers=auth,
+        stop_when=processed,
+    )

@@ -1,7 +1,8 @@
 """The LLM extractor against a local OpenAI-compatible server: the request, the answer, and every way it goes wrong."""
 
 import time
-from datetime import date, datetime, time as clock
+from datetime import date, datetime
+from datetime import time as clock
 
 import pytest
 
@@ -183,7 +184,6 @@ def test_a_server_that_never_answers_in_time_fails_the_page(extractor, llm_serve
         (completion("Sure! Here are the workshops: none."), "the answer is not valid JSON"),
         (completion(None, refusal="I can't help with that."), "the model refused: I can't help with that."),
         (completion(""), "the answer is empty"),
-        (completion('{"is_valid": true', finish_reason="length"), r"the answer was cut off \(finish_reason length\)"),
         (completion({"is_valid": True, "event_type": "party", "event_details": []}),
          r"the answer does not match the schema \(event_type: .*"),
         (completion(answer(detail(when(date(2031, 2, 1)) | {"month": 13}, by="A"))),
@@ -193,7 +193,7 @@ def test_a_server_that_never_answers_in_time_fails_the_page(extractor, llm_serve
         (completion({"is_valid": True, "event_type": "workshop"}),
          r"the answer does not match the schema \(event_details: Field required\)"),
     ],
-    ids=["broken-json", "prose", "refusal", "empty", "cut-off", "bad-enum", "month-13", "bad-time", "missing-field"],
+    ids=["broken-json", "prose", "refusal", "empty", "bad-enum", "month-13", "bad-time", "missing-field"],
 )
 def test_unusable_answers_fail_the_page_without_retrying(extractor, llm_server, context, reply, reason):
     llm_server.add(reply)

@@ -26,6 +26,9 @@ SUMMARY_KEYS = {
     "links_found",
     "links_processed",
     "links_failed",
+    "links_unchanged",
+    "links_disallowed",
+    "fetch",
     "workshops_created",
     "workshops_updated",
     "workshops_unchanged",
@@ -77,11 +80,16 @@ def test_end_to_end_summary_logs_and_progress(studio, studio_site):
     url = studio_site.url
 
     assert set(summary) == SUMMARY_KEYS
+    fetched = summary.pop("fetch")
+    # robots.txt and sitemap.xml (both 404 here), the start page, the 7 links.
+    assert fetched["requests"] == 10 and fetched["not_modified"] == 0 and fetched["bytes"] > 0
     assert summary == {
         "studio_id": "pulse",
         "links_found": 7,
         "links_processed": 5,
         "links_failed": 2,
+        "links_unchanged": 0,
+        "links_disallowed": 0,
         "workshops_created": 4,
         "workshops_updated": 0,
         "workshops_unchanged": 0,

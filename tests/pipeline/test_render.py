@@ -126,9 +126,8 @@ def test_screenshots_are_taken_only_when_asked(site):
 def test_private_addresses_are_refused_before_navigating(site, settings):
     settings.FETCH_ALLOW_PRIVATE = False
     url = site.add("/local", "<p>internal</p>")
-    with RenderingFetcher(1) as fetcher:
-        with pytest.raises(FetchError, match="^refused private address 127.0.0.1$"):
-            fetcher.get(url)
+    with RenderingFetcher(1) as fetcher, pytest.raises(FetchError, match="^refused private address 127.0.0.1$"):
+        fetcher.get(url)
     assert site.hits["/local"] == 0
 
 
@@ -191,8 +190,8 @@ def test_a_run_that_fails_midway_closes_the_browser(site, monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_run_of_a_js_studio_without_chromium_fails_with_the_message_not_a_crash(site, settings):
-    from streaming.models import RunEvent
     from streaming.execution import execute
+    from streaming.models import RunEvent
 
     settings.CHROMIUM_PATH = "/nonexistent/chromium"
     js_studio(site)

@@ -1,4 +1,4 @@
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -103,7 +103,7 @@ def test_unreadable_end_keeps_the_start():
 
 
 def test_parse_moment_accepts_python_values():
-    aware = datetime(2099, 3, 14, 12, 30, tzinfo=timezone.utc)
+    aware = datetime(2099, 3, 14, 12, 30, tzinfo=UTC)
     assert parse_moment(aware, KOLKATA) == datetime(2099, 3, 14, 18, 0)
     assert parse_moment(date(2099, 3, 14), KOLKATA) == date(2099, 3, 14)
     assert parse_moment(3.5, KOLKATA) is None

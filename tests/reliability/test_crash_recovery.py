@@ -5,7 +5,7 @@ import pytest
 from streaming.models import Run, RunEvent
 from studios.models import ProcessedLink, Workshop
 from studios.pipeline.process import process_studio
-from tests.live.sse import read_stream
+from tests.live.sse import read_stream, start_and_read_until_processed
 from tests.pipeline.support import FakeReporter
 
 pytestmark = [pytest.mark.live]
@@ -13,21 +13,11 @@ pytestmark = [pytest.mark.live]
 FAST_RECOVERY = {"RUN_HEARTBEAT_INTERVAL": "0.3", "RUN_HEARTBEAT_STALE_SECONDS": "2"}
 
 
-def processed(events, count):
-    return any(type_ == "progress_bar" and envelope["data"]["current"] >= count for _id, type_, envelope in events)
-
-
 def test_a_run_killed_mid_way_resumes_after_restart_without_refetching(demo, make_daphne, make_slow_studio):
     studio = make_slow_studio("crash_studio", pages=8, delay=0.5)
     site = make_slow_studio.sites[-1]
     first_server = make_daphne(**FAST_RECOVERY)
-    before = read_stream(
-        "POST",
-        f"{first_server.url}/api/streaming/refresh-workshops",
-        json={"studio_id": studio.studio_id},
-        headers=demo["auth"],
-        stop_when=lambda events: processed(events, 3),
-    )
+    before = start_and_read_until_processed(first_server.url, demo["auth"], studio.studio_id, links=3)
     first_server.process.kill()  # SIGKILL: no cleanup, the run is left "running"
     first_server.process.wait()
     run = Run.objects.get(pk=before.run_id)
@@ -72,8 +62,10 @@ def test_a_resumed_run_reads_kept_links_instead_of_fetching_them(demo, make_slow
     hits = dict(site.hits)
     summary = process_studio(studio, reporter, run=run)
     assert "Resuming: 4 links done before the interruption, not fetched again" in reporter.messages("info")
-    assert {path: count for path, count in site.hits.items() if path != "/"} == {
-        path: count for path, count in hits.items() if path != "/"
+    # Discovery (the start page, robots.txt, the sitemap) is done again; the links are not.
+    discovery = {"/", "/robots.txt", "/sitemap.xml"}
+    assert {path: count for path, count in site.hits.items() if path not in discovery} == {
+        path: count for path, count in hits.items() if path not in discovery
     }
     assert summary["workshops_unchanged"] == 4
     assert sorted(Workshop.objects.filter(studio=studio).values_list("id", "title", "updated_at")) == first

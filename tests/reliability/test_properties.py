@@ -2,19 +2,19 @@
 
 import asyncio
 import json
-from unittest import mock
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from unittest import mock
 
-from django_eventstream.utils import sse_encode_event
 from django_eventstream.event import Event
+from django_eventstream.utils import sse_encode_event
 from django_eventstream.views import get_listener_manager
 from httpx_sse._decoders import SSEDecoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streaming.events import envelope
 from streaming import fanout
+from streaming.events import envelope
 from studios.pipeline.discover import normalise_url
 from studios.pipeline.match import normalise_handle, normalise_name, split_artists
 from studios.pipeline.validate import is_past, normalise_sessions, parse_moment, studio_zone
@@ -49,9 +49,9 @@ async def through_a_feed(log, arrivals, stored_before=0):
         for _ in range(2000):
             if condition():
                 return
-            await feed.wait_for_more(feed.last_seq, timeout=0.001)
+            await feed.wait_for_more(feed.last_seq)
 
-    with mock.patch.object(fanout, "_read_log_async", read_log), mock.patch.object(fanout, "QUIET_CHECK_SECONDS", 0.001):
+    with mock.patch.object(fanout, "_read_log_async", read_log), mock.patch.object(fanout, "QUIET_CHECK_SECONDS", 0.001), mock.patch.object(fanout, "TICK_SECONDS", 0.001):
         feed = fanout.subscribe(1)
         try:
             await until(lambda: feed.last_seq == stored_before)
@@ -76,7 +76,7 @@ def test_log_envelopes_round_trip_through_sse_framing(messages, level):
     sent = [envelope("logs", {"message": message, "level": level}) for message in messages]
     log = [json.dumps(item) for item in sent]
     frames = run_in_own_loop(through_a_feed(log, range(1, len(log) + 1)))  # every event live
-    received = decode("".join(frame.sse for frame in frames))
+    received = decode(b"".join(frame.sse for frame in frames).decode())
     assert [event.event for event in received] == ["logs"] * len(sent)
     assert [event.id for event in received] == [f"run-1:{seq}" for seq in range(1, len(sent) + 1)]
     assert [json.loads(event.data) for event in received] == sent
@@ -95,7 +95,7 @@ def test_a_feed_holds_every_event_once_in_order_however_they_arrive(data, size):
     frames = run_in_own_loop(through_a_feed(log, arrivals, stored_before))
     assert [frame.seq for frame in frames] == list(range(1, size + 1))
     assert [frame.sse for frame in frames] == [
-        sse_encode_event("logs", text, event_id=f"run-1:{seq}") for seq, text in enumerate(log, start=1)
+        sse_encode_event("logs", text, event_id=f"run-1:{seq}").encode() for seq, text in enumerate(log, start=1)
     ]
 
 

@@ -1,6 +1,5 @@
 """A resumed run carries on: its bar, its log and its summary go on from what was done before."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -10,8 +9,8 @@ from streaming import recovery
 from streaming.models import Run, RunEvent, RunStatus
 from studios.jobs import PROCESS_STUDIO
 from studios.models import ProcessedLink, Studio
-from studios.pipeline.process import process_studio
 from studios.pipeline.errors import StopRequested
+from studios.pipeline.process import process_studio
 from tests.pipeline.support import FakeReporter
 from tests.runs import wait_for_run
 

@@ -1,6 +1,5 @@
 """How a run ends when the server stops under it, and when every one of its links fails."""
 
-import time
 
 import pytest
 from django.utils import timezone

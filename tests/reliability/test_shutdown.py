@@ -9,17 +9,13 @@ import pytest
 
 from streaming.models import Run, RunEvent
 from studios.models import ProcessedLink, Workshop
-from tests.live.sse import read_stream
+from tests.live.sse import read_stream, start_and_read_until_processed
 
 pytestmark = [pytest.mark.live]
 
 FAST_RECOVERY = {"RUN_HEARTBEAT_INTERVAL": "0.3", "RUN_HEARTBEAT_STALE_SECONDS": "2"}
 PAGES, DELAY = 20, 1.0  # about 20 s of pages: a server that waited for the run would take that long to exit
 STOP_BOUND = 10  # seconds from the signal to the exit; a link takes DELAY
-
-
-def processed(events, count):
-    return any(type_ == "progress_bar" and envelope["data"]["current"] >= count for _id, type_, envelope in events)
 
 
 def stored_events(run):
@@ -98,13 +94,7 @@ def test_a_stopped_server_leaves_its_runs_interrupted_and_the_next_start_resumes
     queued_studio = make_slow_studio("stop_queued", pages=2, delay=0)
     # One worker: the second run waits in the queue when the server is stopped.
     first_server = make_daphne(TASKS_MAX_WORKERS="1", **FAST_RECOVERY)
-    before = read_stream(
-        "POST",
-        f"{first_server.url}/api/streaming/refresh-workshops",
-        json={"studio_id": running_studio.studio_id},
-        headers=demo["auth"],
-        stop_when=lambda events: processed(events, 3),
-    )
+    before = start_and_read_until_processed(first_server.url, demo["auth"], running_studio.studio_id, links=3)
     answer = httpx.post(
         f"{first_server.url}/api/runs/", json={"job": "process_studio", "subject": queued_studio.studio_id}, headers=demo["auth"]
     )
@@ -139,13 +129,7 @@ def test_pages_failing_because_the_server_stops_are_not_failures(demo, make_daph
     studio = make_slow_studio("stop_outage", pages=PAGES, delay=DELAY)
     site = make_slow_studio.sites[-1]
     first_server = make_daphne(**FAST_RECOVERY)
-    before = read_stream(
-        "POST",
-        f"{first_server.url}/api/streaming/refresh-workshops",
-        json={"studio_id": studio.studio_id},
-        headers=demo["auth"],
-        stop_when=lambda events: processed(events, 2),
-    )
+    before = start_and_read_until_processed(first_server.url, demo["auth"], studio.studio_id, links=2)
     run = Run.objects.get(pk=before.run_id)
     assert stop(first_server, signal.SIGTERM, site=site) < STOP_BOUND
     assert_left_interrupted(run)

@@ -17,8 +17,8 @@ from ..fetch import Page
 from ..retry import call_with_retries
 from .config import KnownArtist, LLMConfig
 from .mapping import to_events
-from .prompt import build_messages
-from .schema import RESPONSE_FORMAT, parse_answer
+from .prompt import build_messages, split_text, trim, visible_text
+from .schema import RESPONSE_FORMAT, Answer, AnswerCutOff, parse_answer
 
 if TYPE_CHECKING:
     import openai
@@ -32,6 +32,12 @@ logger = logging.getLogger(__name__)
 
 # A server asking for a longer pause than this is not retried: the link fails and the run goes on.
 MAX_RETRY_AFTER = 30.0
+# An answer cut off by the output limit: the page is asked again in 2 parts, then 4, never more.
+MAX_PARTS = 4
+
+
+class BudgetSpent(LLMError):
+    """The studio's monthly LLM token budget is spent: the LLM is not called."""
 
 
 class TokenUsage:
@@ -86,11 +92,13 @@ def _asked_pause(exc: BaseException) -> float | None:
 class LLMExtractor:
     """One client for a run; extract() is called from the pipeline's worker threads."""
 
-    def __init__(self, config: LLMConfig, client: "openai.OpenAI | None" = None) -> None:
+    def __init__(self, config: LLMConfig, client: "openai.OpenAI | None" = None, token_limit: int | None = None) -> None:
         import openai
 
         self.config = config
         self.usage = TokenUsage()
+        # Tokens this run may use (what is left of the studio's monthly budget); None: no limit.
+        self.token_limit = token_limit
         self._openai = openai
         self._client = client or openai.OpenAI(
             base_url=config.base_url, api_key=config.api_key, timeout=config.timeout, max_retries=0
@@ -106,15 +114,43 @@ class LLMExtractor:
 
     def extract(self, page: Page, context: ExtractionContext) -> list[ExtractedEvent]:
         """The page's events; [] when the model says it announces none. LLMError when unusable."""
-        if self._broken:
-            raise LLMError(self._broken)
-        messages = build_messages(page, context, self.config)
-        completion = self._complete(messages, page.url, context)
-        answer = parse_answer(completion)
+        try:
+            answer = self._ask(page, context, build_messages(page, context, self.config))
+        except AnswerCutOff:
+            return self._extract_in_parts(page, context, 2)
         if not answer.is_valid:
             context.note(page.url, "info", "the LLM says the page announces no workshop")
             return []
         return to_events(answer, page, context.artists)
+
+    def _ask(self, page: Page, context: ExtractionContext, messages: list["ChatCompletionMessageParam"]) -> "Answer":
+        if self._broken:
+            raise LLMError(self._broken)
+        if self.token_limit is not None and self.usage.as_dict()["total_tokens"] >= self.token_limit:
+            raise BudgetSpent("the studio's monthly LLM token budget is spent; not asked")
+        return parse_answer(self._complete(messages, page.url, context))
+
+    def _extract_in_parts(self, page: Page, context: ExtractionContext, parts: int) -> list[ExtractedEvent]:
+        """The page's events asked part by part, after an answer cut off by the model's output limit.
+
+        Nothing of the cut answer is kept; a part whose answer is cut off too splits the page finer,
+        up to MAX_PARTS; past that the link fails (LLMError), so that nothing half-read is saved.
+        """
+        if parts > MAX_PARTS:
+            raise LLMError(f"the answer was cut off (finish_reason length) even with the page in {MAX_PARTS} parts")
+        context.note(page.url, "info", f"the LLM's answer was cut off by its output limit: asking again in {parts} parts")
+        pieces = split_text(trim(visible_text(page.text), self.config.text_budget), parts)
+        events: list[ExtractedEvent] = []
+        for number, piece in enumerate(pieces, start=1):
+            try:
+                answer = self._ask(page, context, build_messages(page, context, self.config, (piece, number, len(pieces))))
+            except AnswerCutOff:
+                return self._extract_in_parts(page, context, parts * 2)
+            if answer.is_valid:
+                events.extend(to_events(answer, page, context.artists))
+        if not events:
+            context.note(page.url, "info", "the LLM says the page announces no workshop")
+        return events
 
     def _complete(
         self, messages: list["ChatCompletionMessageParam"], url: str, context: ExtractionContext

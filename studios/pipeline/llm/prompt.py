@@ -79,8 +79,35 @@ def trim(text: str, budget: int) -> str:
     return cut + "\n[… the rest of the page was cut]"
 
 
-def build_messages(page: Page, context: ExtractionContext, config: LLMConfig) -> list["ChatCompletionMessageParam"]:
-    """The chat messages for one page: the instructions, then the facts and the page."""
+def split_text(text: str, parts: int) -> list[str]:
+    """The text in `parts` pieces of about equal length, cut at line ends."""
+    lines = text.splitlines()
+    if len(lines) < parts:
+        size = max(1, -(-len(text) // parts))
+        return [text[i : i + size] for i in range(0, len(text), size)]
+    pieces: list[str] = []
+    target = len(text) / parts
+    current: list[str] = []
+    length = 0
+    for line in lines:
+        current.append(line)
+        length += len(line) + 1
+        if length >= target and len(pieces) < parts - 1:
+            pieces.append("\n".join(current))
+            current, length = [], 0
+    if current:
+        pieces.append("\n".join(current))
+    return pieces
+
+
+def build_messages(
+    page: Page, context: ExtractionContext, config: LLMConfig, part: tuple[str, int, int] | None = None
+) -> list["ChatCompletionMessageParam"]:
+    """The chat messages for one page: the instructions, then the facts and the page.
+
+    `part` (text, number, of how many) sends one part of the page's text instead of all of it, when
+    an answer about the whole page was longer than the model may write.
+    """
     artists = "\n".join(
         json.dumps({"id": a.artist_id, "name": a.name, "aliases": list(a.aliases)}, ensure_ascii=False)
         for a in context.artists
@@ -88,14 +115,17 @@ def build_messages(page: Page, context: ExtractionContext, config: LLMConfig) ->
     # The pipeline always sets today; a context built without it means today in the studio's zone.
     today = context.today or datetime.now(studio_zone(context.time_zone)).date()
     screenshot = page.screenshot if (config.screenshots and page.rendered and page.screenshot) else None
-    text = trim(visible_text(page.text), config.text_budget)
+    text = trim(visible_text(page.text), config.text_budget) if part is None else part[0]
+    if part is not None:
+        screenshot = None  # the screenshot shows the whole page; each part is text only
+    which = f", part {part[1]} of {part[2]} (report only the workshops in this part)" if part else ""
     prompt = (
         f"Today is {today:%A} {today.day} {today:%B %Y} in the studio's time zone ({context.time_zone}).\n"
         f"Studio: {context.studio_name}\n"
         f"Page: {page.final_url}\n"
         f"Notes from the studio's admin: {context.hints.strip() or 'none'}\n\n"
         f"Known artists, one JSON object per line (artist_id_list takes their ids):\n{artists or '(none)'}\n\n"
-        f"The page's visible text{', and a screenshot of the whole page below' if screenshot else ''}:\n"
+        f"The page's visible text{which}{', and a screenshot of the whole page below' if screenshot else ''}:\n"
         f"<<<\n{text}\n>>>"
     )
     user: str | list[ChatCompletionContentPartParam] = prompt

@@ -160,6 +160,10 @@ def _schema_error(exc: ValidationError) -> str:
     return f"{where}: {error.get('msg', 'invalid')}"
 
 
+class AnswerCutOff(LLMError):
+    """The model hit its output limit: the JSON is incomplete. The page is asked again in parts."""
+
+
 def parse_answer(completion: "ChatCompletion") -> Answer:
     """The validated Answer of a chat completion; LLMError when there is none to use."""
     choices = getattr(completion, "choices", None) or []
@@ -171,7 +175,7 @@ def parse_answer(completion: "ChatCompletion") -> Answer:
     if refusal:
         raise LLMError(f"the model refused: {' '.join(str(refusal).split())[:200]}")
     if choice.finish_reason == "length":
-        raise LLMError("the answer was cut off (finish_reason length)")
+        raise AnswerCutOff("the answer was cut off (finish_reason length)")
     if choice.finish_reason == "content_filter":
         raise LLMError("the answer was withheld by a content filter")
     content = message.content

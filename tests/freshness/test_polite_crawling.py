@@ -1,0 +1,86 @@
+"""Polite crawling: robots.txt, the User-Agent, a per-host request limit, Retry-After, sitemaps."""
+
+import time
+
+import pytest
+
+from studios.models import Studio
+from studios.pipeline.process import process_studio
+from tests.pipeline.support import FakeReporter
+from tests.sites import Response
+
+pytestmark = pytest.mark.django_db
+
+EVENT = """<html><head><script type="application/ld+json">{{"@context": "https://schema.org", "@type": "DanceEvent",
+"name": "Workshop {n}", "startDate": "2031-05-0{n}T18:30:00+05:30"}}</script></head><body>Workshop {n}</body></html>"""
+
+
+@pytest.fixture
+def polite_site(site, settings):
+    settings.FETCH_ALLOW_PRIVATE = True
+    settings.FETCH_RETRIES = 2
+    settings.FETCH_RETRY_BACKOFF = 0.01
+    settings.FETCH_USER_AGENT = "StudioBot/2.0 (+https://example.com/bot)"
+    for n in (1, 2):
+        site.add(f"/w/{n}/", EVENT.format(n=n))
+    site.add("/private/w/3/", EVENT.format(n=3))
+    site.add("/", '<a href="/w/1/">1</a> <a href="/w/2/">2</a> <a href="/private/w/3/">3</a>')
+    return site
+
+
+def studio_for(site, **extra):
+    return Studio.objects.create(studio_id="p", name="P", website=site.url("/"), link_pattern="/w/", **extra)
+
+
+def test_robots_txt_keeps_a_disallowed_link_unfetched(polite_site):
+    polite_site.add("/robots.txt", Response("User-agent: *\nDisallow: /private/\n", content_type="text/plain"))
+    reporter = FakeReporter()
+    summary = process_studio(studio_for(polite_site), reporter)
+    assert polite_site.hits["/private/w/3/"] == 0
+    assert summary["links_disallowed"] == 1 and summary["workshops_created"] == 2
+    assert ("warning", f"{polite_site.url('/private/w/3/')}: not fetched, robots.txt disallows it") in reporter.logs
+    assert polite_site.user_agents == {"StudioBot/2.0 (+https://example.com/bot)"}
+
+
+def test_robots_txt_can_be_ignored_per_studio(polite_site):
+    polite_site.add("/robots.txt", Response("User-agent: *\nDisallow: /\n", content_type="text/plain"))
+    summary = process_studio(studio_for(polite_site, respect_robots_txt=False), FakeReporter())
+    assert summary["workshops_created"] == 3 and polite_site.hits["/private/w/3/"] == 1
+
+
+def test_the_sitemap_seeds_discovery(polite_site):
+    polite_site.add("/w/4/", EVENT.format(n=4))  # linked from no page
+    sitemap = f"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+    <url><loc>{polite_site.url('/w/4/')}</loc></url><url><loc>{polite_site.url('/about/')}</loc></url></urlset>"""
+    polite_site.add("/sitemap.xml", Response(sitemap, content_type="application/xml"))
+    reporter = FakeReporter()
+    summary = process_studio(studio_for(polite_site), reporter)
+    assert summary["links_found"] == 4 and polite_site.hits["/w/4/"] == 1
+    assert ("info", "The sitemap lists 1 more workshop link") in reporter.logs
+
+
+def test_retry_after_is_waited_out_within_a_bound(polite_site, settings):
+    polite_site.add("/w/1/", Response("busy", status=503, headers={"Retry-After": "1"}), EVENT.format(n=1))
+    polite_site.add("/w/2/", Response("slow down", status=429, headers={"Retry-After": "3600"}))
+    settings.FETCH_MAX_RETRY_AFTER = 5
+    started = time.monotonic()
+    reporter = FakeReporter()
+    summary = process_studio(studio_for(polite_site), reporter)
+    assert time.monotonic() - started >= 1.0
+    assert polite_site.hits["/w/1/"] == 2, "asked again after the second it asked for"
+    assert polite_site.hits["/w/2/"] == 1, "an hour is past FETCH_MAX_RETRY_AFTER: not waited for"
+    assert summary["workshops_created"] == 2 and summary["links_failed"] == 1
+    assert ("error", f"{polite_site.url('/w/2/')}: failed: HTTP 429") in reporter.logs
+
+
+def test_requests_per_host_are_limited_across_runs(site, settings):
+    settings.FETCH_ALLOW_PRIVATE = True
+    settings.FETCH_PER_HOST_CONCURRENCY = 2
+    links = []
+    for n in range(1, 9):
+        site.add(f"/w/{n}/", Response(EVENT.format(n=n % 9 or 1), delay=0.1))
+        links.append(f'<a href="/w/{n}/">{n}</a>')
+    site.add("/", "".join(links))
+    studio = Studio.objects.create(studio_id="h", name="H", website=site.url("/"), link_pattern="/w/", concurrency=8)
+    process_studio(studio, FakeReporter())
+    assert site.max_in_flight == 2
