@@ -86,6 +86,7 @@ def finish_run(
         run = Run.objects.get(pk=run_id)
         total = max(run.total, 1)
         publish(run_id, "progress_bar", progress_data(total, total, "Done"))
+    ended = Run.objects.filter(pk=run_id).values("job", "started_at").first()
     finished_at = timezone.now()
     Run.objects.filter(pk=run_id).update(
         status=status,
@@ -94,11 +95,6 @@ def finish_run(
         finished_at=finished_at,
         **({"percentage": 100.0} if status == RunStatus.SUCCEEDED else {}),
     )
-    ended = Run.objects.filter(pk=run_id).values("job", "started_at").first()
-    if ended:
-        started = ended["started_at"]
-        seconds = (finished_at - started).total_seconds() if started else None
-        count_finished_run(ended["job"], str(status), seconds, summary)
     if status == RunStatus.FAILED:
         publish(run_id, "error", {"message": error, "code": "run_failed"})
     elif status == RunStatus.CANCELLED:
@@ -108,3 +104,7 @@ def finish_run(
         "complete",
         {"message": COMPLETE_MESSAGES[status], "run_id": run_id, "status": str(status), "summary": summary},
     )
+    if ended:  # counted once the run's watchers have its end
+        started = ended["started_at"]
+        seconds = (finished_at - started).total_seconds() if started else None
+        count_finished_run(ended["job"], str(status), seconds, summary)
