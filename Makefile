@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8008
 
-.PHONY: run test lint format screenshots install install-dev migrate demo clean
+.PHONY: run stack test lint format screenshots install install-dev migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ run: install
 	s.bind(('$(HOST)', $(PORT)))" 2>/dev/null || { echo "Port $(PORT) on $(HOST) is already in use: stop what listens there, or choose another with make run PORT=8010." >&2; exit 1; }
 	@$(MAKE) --no-print-directory demo HOST=$(HOST) PORT=$(PORT)
 	DEMO=1 FETCH_ALLOW_PRIVATE=$${FETCH_ALLOW_PRIVATE:-1} $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+# A local deployment: two daphne, two RQ workers, the scheduler, Pushpin when installed, on the
+# machine's PostgreSQL and Redis (README: Running at scale). Ctrl-C stops it.
+stack: install-dev
+	BIN=$(BIN) scripts/stack.sh
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -134,7 +134,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Studio workshops API",
     "DESCRIPTION": "The catalogue (studios, artists, workshops) and its processing runs, with their live "
     "Server-Sent Events streams. Authenticate with `Authorization: Token <key>` or a staff session. "
-    "Errors are JSON: `{\"error\": {\"code\", \"message\"}}`. See docs/api.md.",
+    'Errors are JSON: `{"error": {"code", "message"}}`. See docs/api.md.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/",
@@ -165,6 +165,20 @@ TASKS = {
     }
 }
 
+# --- at scale: runs in RQ workers (django-tasks-rq), health and metrics (README: Running at scale) ---
+if TASKS_BACKEND == "rq":
+    # daphne processes only serve; `python manage.py rqworker` (streaming.workers.RunWorker) executes.
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    # A run takes as long as its studio's pages do: RQ must not time it out (-1: no limit).
+    # (Without REDIS_URL, `manage.py check` says so: streaming.E004.)
+    RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": -1}}
+    RQ = {"WORKER_CLASS": "streaming.workers.RunWorker", "JOB_CLASS": "django_tasks_rq.backend.Job"}
+# Where an RQ worker serves its own /metrics (0: not served); `make stack` gives each worker one.
+WORKER_METRICS_PORT = int(os.environ.get("WORKER_METRICS_PORT", "0"))
+# Addresses (or networks, e.g. 10.0.0.0/8) whose scrapers read /metrics without a token.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
+
 # --- live events (django-eventstream) ---
 EVENTSTREAM_STORAGE_CLASS = "streaming.storage.RunEventStorage"
 EVENTSTREAM_CHANNELMANAGER_CLASS = "streaming.channels.RunChannelManager"
@@ -188,7 +202,9 @@ if GRIP_URL:
     MIDDLEWARE.insert(0, "django_grip.GripMiddleware")
 STREAM_TIMEOUT = float(os.environ.get("STREAM_TIMEOUT", streaming_conf.DEFAULTS["STREAM_TIMEOUT"]))
 STREAM_MAX_PER_USER = int(os.environ.get("STREAM_MAX_PER_USER", streaming_conf.DEFAULTS["STREAM_MAX_PER_USER"]))
-RUN_HEARTBEAT_INTERVAL = float(os.environ.get("RUN_HEARTBEAT_INTERVAL", streaming_conf.DEFAULTS["RUN_HEARTBEAT_INTERVAL"]))
+RUN_HEARTBEAT_INTERVAL = float(
+    os.environ.get("RUN_HEARTBEAT_INTERVAL", streaming_conf.DEFAULTS["RUN_HEARTBEAT_INTERVAL"])
+)
 RUN_HEARTBEAT_STALE_SECONDS = float(
     os.environ.get("RUN_HEARTBEAT_STALE_SECONDS", streaming_conf.DEFAULTS["RUN_HEARTBEAT_STALE_SECONDS"])
 )

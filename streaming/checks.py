@@ -1,5 +1,6 @@
 """System checks for streaming's settings: values that cannot work stop `manage.py` commands early."""
 
+import ipaddress
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -9,7 +10,7 @@ from django.core.checks import Error
 
 from .conf import conf
 
-TASKS_BACKENDS = ("thread",)
+TASKS_BACKENDS = ("thread", "rq")
 
 
 def number_errors(values: Mapping[str, Any], check_id: str, *, allow_zero: bool = False) -> list[Error]:
@@ -29,6 +30,41 @@ def number_errors(values: Mapping[str, Any], check_id: str, *, allow_zero: bool 
     return errors
 
 
+def scale_errors() -> list[Error]:
+    """RQ without Redis, and /metrics addresses that are not addresses."""
+    errors: list[Error] = []
+    if conf.TASKS_BACKEND == "rq" and not conf.REDIS_URL:
+        errors.append(
+            Error(
+                "TASKS_BACKEND is 'rq' but REDIS_URL is not set: RQ keeps its queue in Redis, and the "
+                "workers' events reach the servers' streams through it.",
+                hint="Set REDIS_URL, e.g. redis://127.0.0.1:6379/0, or use TASKS_BACKEND=thread on one machine.",
+                id="streaming.E004",
+            )
+        )
+    for entry in conf.METRICS_ALLOWED_IPS:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            errors.append(
+                Error(
+                    f"METRICS_ALLOWED_IPS has {entry!r}, which is neither an IP address nor a network.",
+                    hint="Use comma-separated addresses or networks, e.g. 127.0.0.1,10.0.0.0/8.",
+                    id="streaming.E005",
+                )
+            )
+    port = conf.WORKER_METRICS_PORT
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        errors.append(
+            Error(
+                f"WORKER_METRICS_PORT is {port!r}; it must be a port number (0: no worker metrics).",
+                hint="Set WORKER_METRICS_PORT to a free port, e.g. 9101, or leave it unset.",
+                id="streaming.E006",
+            )
+        )
+    return errors
+
+
 def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[Error]:
     errors: list[Error] = []
     if conf.TASKS_BACKEND not in TASKS_BACKENDS:
@@ -39,7 +75,13 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
                 id="streaming.E001",
             )
         )
-    names = ("TASKS_MAX_WORKERS", "STREAM_TIMEOUT", "STREAM_MAX_PER_USER", "RUN_HEARTBEAT_INTERVAL", "RUN_HEARTBEAT_STALE_SECONDS")
+    names = (
+        "TASKS_MAX_WORKERS",
+        "STREAM_TIMEOUT",
+        "STREAM_MAX_PER_USER",
+        "RUN_HEARTBEAT_INTERVAL",
+        "RUN_HEARTBEAT_STALE_SECONDS",
+    )
     numbers = {name: getattr(conf, name) for name in names}
     bad = number_errors(numbers, "streaming.E002")
     errors += bad
@@ -53,4 +95,5 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
                 id="streaming.E003",
             )
         )
+    errors += scale_errors()
     return errors

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 
 DEFAULTS: dict[str, Any] = {
-    # The run executor; "thread" (an in-process thread pool) is the only one so far.
+    # The run executor: "thread" (an in-process thread pool, one machine) or "rq" (RQ workers).
     "TASKS_BACKEND": "thread",
     # Runs one server process executes at once.
     "TASKS_MAX_WORKERS": 4,
@@ -22,6 +22,12 @@ DEFAULTS: dict[str, Any] = {
     # is older than the stale limit lost its process, and is marked interrupted and resumed.
     "RUN_HEARTBEAT_INTERVAL": 5.0,
     "RUN_HEARTBEAT_STALE_SECONDS": 30.0,
+    # Redis, for events across processes and (with "rq") the run queue; unset: in-process only.
+    "REDIS_URL": "",
+    # Addresses or networks whose scrapers read /metrics without a token.
+    "METRICS_ALLOWED_IPS": [],
+    # The port an RQ worker serves its own metrics on; 0: none.
+    "WORKER_METRICS_PORT": 0,
     # Origins trusted for cross-site requests with a session cookie; same-origin is always trusted.
     "CORS_ALLOWED_ORIGINS": [],
 }

@@ -1,13 +1,18 @@
 """Publishing a run's events in the envelope every client reads (DESIGN §7)."""
 
+import logging
 from datetime import UTC
 from typing import Any
 
 from django.utils import timezone
 from django_eventstream import send_event
+from redis.exceptions import RedisError
 
 from . import grip
+from .counters import count_published
 from .storage import channel_for_run
+
+logger = logging.getLogger(__name__)
 
 LOG_LEVELS = ("info", "success", "warning", "error")
 
@@ -22,8 +27,16 @@ def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def publish(run_id: int, event_type: str, data: dict[str, Any]) -> None:
-    """Store the event in the run's log and deliver it to every listener of the run."""
-    send_event(channel_for_run(run_id), event_type, envelope(event_type, data))
+    """Store the event in the run's log and deliver it to every listener of the run.
+
+    The log is written first; when Redis cannot be reached (restarting), the event is still in the
+    log, and every stream reads it from there (streaming.fanout looks at the log while quiet).
+    """
+    try:
+        send_event(channel_for_run(run_id), event_type, envelope(event_type, data))
+    except RedisError as exc:
+        logger.warning("Run %s: %s event stored but not published through Redis (%s)", run_id, event_type, exc)
+    count_published(event_type)
     if event_type == "complete":
         grip.close_held_streams(run_id)  # `complete` ends every stream of the run
 

@@ -4,12 +4,13 @@ import logging
 
 from django.utils import timezone
 
+from .counters import count_finished_run
 from .events import progress_data, publish, publish_log
-from .heartbeats import release
+from .heartbeats import hold, release
 from .jobs import get_job
 from .models import Run, RunStatus
 from .reporter import RunReporter
-from .shutdown import is_stopping
+from .shutdown import is_stopping, stopping_message
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ def execute(run_id: int) -> None:
     When the server is stopping, the run is left `interrupted` instead, to be resumed by the next
     start: a queued one before it begins, a running one once its job stops between two links.
     """
+    hold(run_id)  # an RQ worker holds the run from here; a server's pool held it since it was queued
     try:
         _execute(run_id)
     finally:
@@ -72,7 +74,7 @@ def leave_interrupted(run_id: int, status: str) -> None:
     """Leave a run of this stopping process `interrupted`, without a `complete` event, for the next
     start (or, after RUN_HEARTBEAT_STALE_SECONDS, another live process) to resume under the same id."""
     if Run.objects.filter(pk=run_id, status=status).update(status=RunStatus.INTERRUPTED, heartbeat_at=timezone.now()):
-        publish_log(run_id, "warning", f"Run {run_id} was interrupted: the server is stopping; it resumes when the server starts again")
+        publish_log(run_id, "warning", f"Run {run_id} was interrupted: {stopping_message()}")
 
 
 def finish_run(
@@ -84,11 +86,13 @@ def finish_run(
         run = Run.objects.get(pk=run_id)
         total = max(run.total, 1)
         publish(run_id, "progress_bar", progress_data(total, total, "Done"))
+    ended = Run.objects.filter(pk=run_id).values("job", "started_at").first()
+    finished_at = timezone.now()
     Run.objects.filter(pk=run_id).update(
         status=status,
         summary=summary,
         error=error,
-        finished_at=timezone.now(),
+        finished_at=finished_at,
         **({"percentage": 100.0} if status == RunStatus.SUCCEEDED else {}),
     )
     if status == RunStatus.FAILED:
@@ -100,3 +104,7 @@ def finish_run(
         "complete",
         {"message": COMPLETE_MESSAGES[status], "run_id": run_id, "status": str(status), "summary": summary},
     )
+    if ended:  # counted once the run's watchers have its end
+        started = ended["started_at"]
+        seconds = (finished_at - started).total_seconds() if started else None
+        count_finished_run(ended["job"], str(status), seconds, summary)

@@ -30,7 +30,8 @@ def held_runs() -> set[int]:
         return set(_held)
 
 
-def beat() -> None:
-    held = held_runs()
+def beat(also: set[int] | None = None) -> None:
+    """Refresh the heartbeat of the runs held here, and of `also` (runs waiting in a shared queue)."""
+    held = held_runs() | (also or set())
     if held:
         Run.objects.filter(pk__in=held, status__in=ACTIVE_STATUSES).update(heartbeat_at=timezone.now())

@@ -20,6 +20,7 @@ from django.utils import timezone
 from .events import publish_log
 from .heartbeats import beat, held_runs, hold
 from .models import ACTIVE_STATUSES, Run, RunStatus
+from .queues import executes_in_this_process, waiting_runs
 from .shutdown import is_stopping
 from .tasks import execute_run
 
@@ -29,7 +30,7 @@ _lock = threading.Lock()
 _watchdog = None
 
 
-def recover_stale_runs(at_start: bool = False) -> list[int]:
+def recover_stale_runs(at_start: bool = False, waiting: set[int] | None = None) -> list[int]:
     """Resume the runs no process holds any more; returns their ids.
 
     Those are active runs whose process stopped beating (a crash), marked `interrupted` here
@@ -37,13 +38,15 @@ def recover_stale_runs(at_start: bool = False) -> list[int]:
     server's start all of them, otherwise those let go of longer than the stale limit ago, so that
     in a rolling restart a server about to stop does not take up a run only to let it go again.
     An interrupted run is not resumed once a newer run of the same subject was started: that one
-    carries on instead.
+    carries on instead. `waiting` are the runs a shared queue (RQ) still holds for a worker.
     """
     if is_stopping():
         return []  # the runs this process lets go of are for the next start
     cutoff = timezone.now() - timezone.timedelta(seconds=settings.RUN_HEARTBEAT_STALE_SECONDS)
     recovered = []
-    stale = Run.objects.filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=cutoff).exclude(pk__in=held_runs())
+    stale = Run.objects.filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=cutoff).exclude(
+        pk__in=held_runs() | (waiting or set())
+    )
     for run in stale:
         # Conditional updates: of several processes noticing the same run, one takes it.
         if not Run.objects.filter(pk=run.pk, status=run.status, heartbeat_at__lt=cutoff).update(
@@ -73,18 +76,26 @@ def _resume(run_id: int, unheld: Q) -> bool:
         return False
     if not requeued:
         return False
-    hold(run_id)
+    if executes_in_this_process():
+        hold(run_id)  # queued in this process's pool; with RQ the worker that claims it holds it
     publish_log(run_id, "info", f"Resuming run {run_id}")
     execute_run.enqueue(run_id)
     return True
+
+
+def hand_back(run_id: int) -> bool:
+    """Queue again, at once, a run this stopping worker left `interrupted`, for another worker to
+    resume under its id (RQ: the queue outlives the worker)."""
+    return _resume(run_id, Q())
 
 
 def _watch(interval: float) -> None:
     at_start = True
     while True:
         try:
-            beat()
-            recover_stale_runs(at_start)
+            waiting = waiting_runs()
+            beat(also=waiting)
+            recover_stale_runs(at_start, waiting)
             at_start = False
         except Exception:
             logger.exception("Run watchdog failed; trying again in %ss", interval)
@@ -94,7 +105,9 @@ def _watch(interval: float) -> None:
 
 
 def start_watchdog() -> None:
-    """Start, once per process, the thread that beats for this process's runs and recovers others'."""
+    """Start, once per process, the thread that beats for this process's runs and recovers others'.
+
+    Server processes (config.asgi) and RQ workers (streaming.workers) start it alike."""
     global _watchdog
     with _lock:
         if _watchdog is None:

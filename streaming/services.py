@@ -11,6 +11,7 @@ from .execution import finish_run
 from .heartbeats import hold
 from .jobs import get_job
 from .models import ACTIVE_STATUSES, Run, RunStatus
+from .queues import executes_in_this_process
 from .tasks import execute_run
 
 
@@ -61,9 +62,10 @@ def start_run(
             continue
         who = f" by {user.get_username()}" if user and user.pk else (f" by the {trigger}" if trigger else "")
         publish_log(run.pk, "info", f"Run {run.pk} queued: {job} {subject}{who}")
-        hold(run.pk)
-        result = execute_run.enqueue(run.pk)
         backend = execute_run.get_backend()
+        if executes_in_this_process(backend):
+            hold(run.pk)  # with RQ, the run waits in Redis until a worker claims and holds it
+        result = execute_run.enqueue(run.pk)
         if isinstance(backend, ThreadPoolBackend) and backend.had_to_wait(result.id):
             publish_log(run.pk, "info", f"Waiting for a free worker: all {backend.max_workers} are busy")
         return run, True

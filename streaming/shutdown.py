@@ -26,6 +26,9 @@ GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.05
 
 _stopping = threading.Event()
+SERVER_STOPPING = "the server is stopping; it resumes when the server starts again"
+WORKER_STOPPING = "its worker is stopping; another worker resumes it"
+_why = SERVER_STOPPING
 
 
 def is_stopping() -> bool:
@@ -33,7 +36,14 @@ def is_stopping() -> bool:
     return _stopping.is_set()
 
 
-def begin_stopping() -> None:
+def stopping_message() -> str:
+    """What a run left by this stopping process tells its watchers (a server's or a worker's words)."""
+    return _why
+
+
+def begin_stopping(why: str = SERVER_STOPPING) -> None:
+    global _why
+    _why = why
     _stopping.set()
 
 

@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+from studios.pipeline.render import CLOSE_TIMEOUT
 from tests.services import skip_or_fail
 from tests.sites import LocalSite, Response
 
@@ -110,7 +111,8 @@ def real_chromium(settings):
     settings.RENDER_TIMEOUT = 5
     before = chromium_processes()
     yield settings.CHROMIUM_PATH
-    deadline = time.monotonic() + 5
+    # The renderer itself gives Chromium CLOSE_TIMEOUT seconds to exit before it kills it.
+    deadline = time.monotonic() + CLOSE_TIMEOUT + 5
     while (left := chromium_processes() - before) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not left, f"Chromium processes left behind: {sorted(left)}"

@@ -1,0 +1,228 @@
+"""A deployment on this machine for the tests: a database of its own on the machine's PostgreSQL, a
+Redis server of its own, daphne servers and RQ workers as real processes.
+
+The Redis server is the test's own (redis-server on a free port) because Redis pub/sub channels are
+shared by every database number of a server: on the machine's Redis, another suite's servers would
+receive this one's run events. It also lets a test restart Redis under a run.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from tests.live.server import ROOT, DaphneServer, free_port
+from tests.services import skip_or_fail
+
+POSTGRES_URL = os.environ.get("DATABASE_TEST_URL", "postgres://postgres@127.0.0.1:5432/test")
+FAST_RECOVERY = {"RUN_HEARTBEAT_INTERVAL": "0.3", "RUN_HEARTBEAT_STALE_SECONDS": "2"}
+
+
+class PrivateRedis:
+    def __init__(self, workdir: Path):
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            skip_or_fail("redis-server is not installed (apt-get install redis-server)")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.workdir = workdir
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping()
+                return self
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def create_database():
+    import psycopg
+
+    name = f"studios_rq_{uuid.uuid4().hex[:8]}"
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        skip_or_fail(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    return f"{base}/{name}"
+
+
+def drop_database(url):
+    import psycopg
+
+    name = url.rpartition("/")[2]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Worker:
+    """`python manage.py rqworker` in a subprocess."""
+
+    def __init__(self, env, log_path):
+        self.env = env
+        self.log_path = Path(log_path)
+        self.process = None
+
+    def start(self, timeout=30):
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "rqworker", "default"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the worker exited with {self.process.returncode}:\n{self.log_tail()}")
+            if "Listening on" in self.log():
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the worker did not start within {timeout}s:\n{self.log_tail()}")
+
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_tail(self, lines=60):
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def executed(self, run_id):
+        return f"execute_run({run_id})" in self.log()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Stack:
+    """PostgreSQL, Redis, `servers` daphne processes and `workers` RQ workers with TASKS_BACKEND=rq."""
+
+    def __init__(self, workdir: Path, servers=2, workers=2, **env):
+        self.workdir = workdir
+        self.redis = PrivateRedis(workdir).start()
+        self.database_url = create_database()
+        self.env = {
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis.url,
+            "TASKS_BACKEND": "rq",
+            **FAST_RECOVERY,
+            **env,
+        }
+        self.servers = []
+        self.workers = []
+        probe = DaphneServer(self.env, workdir / "manage.log")
+        self.base_env = probe.env
+        self.manage("migrate", "--noinput")
+        for _ in range(servers):
+            self.add_server()
+        for _ in range(workers):
+            self.add_worker()
+
+    def manage(self, *args, env=None):
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env={**self.base_env, **(env or {})},
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    def add_server(self, **env):
+        server = DaphneServer({**self.env, **env}, self.workdir / f"daphne-{len(self.servers)}.log").start()
+        self.servers.append(server)
+        return server
+
+    def add_worker(self, **env):
+        worker = Worker({**self.base_env, **env}, self.workdir / f"worker-{len(self.workers)}.log").start()
+        self.workers.append(worker)
+        return worker
+
+    def live_workers(self):
+        return [w for w in self.workers if w.process.poll() is None]
+
+    def live_servers(self):
+        return [s for s in self.servers if s.process.poll() is None]
+
+    def holder(self, run_id, timeout=10):
+        """The worker executing the run."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for worker in self.live_workers():
+                if worker.executed(run_id):
+                    return worker
+            time.sleep(0.05)
+        raise AssertionError(f"no worker took run {run_id}")
+
+    def close(self):
+        for process in self.servers + self.workers:
+            process.stop()
+        self.redis.stop()
+        drop_database(self.database_url)
+
+    def sql(self, query, params=()):
+        import psycopg
+
+        with psycopg.connect(self.database_url) as db:
+            return db.execute(query, params).fetchall()
+
+    def wait_for_status(self, run_id, statuses, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            (status,) = self.sql("SELECT status FROM streaming_run WHERE id = %s", (run_id,))[0]
+            if status in statuses:
+                return status
+            time.sleep(0.1)
+        raise AssertionError(f"run {run_id} is still {status}")
+
+    def events(self, run_id):
+        rows = self.sql("SELECT seq, type, data FROM streaming_runevent WHERE run_id = %s ORDER BY seq", (run_id,))
+        return [(f"run-{run_id}:{seq}", type_, data) for seq, type_, data in rows]
+
+    def get(self, server, path, **kwargs):
+        return httpx.get(f"{server.url}{path}", timeout=30, **kwargs)
