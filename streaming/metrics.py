@@ -21,9 +21,11 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from .conf import conf
+from .fanout import open_feeds
 from .http import ApiError, api_endpoint, authenticate, require
 from .models import Run
 from .permissions import can_watch_runs
+from .sse import open_streams
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +41,8 @@ class RunsCollector(Collector):
         except Exception:
             logger.exception("Could not count runs for /metrics")
         yield runs
-        from .fanout import open_feeds
-        from .sse import open_streams
-
-        counts = getattr(open_streams, "_counts", {})
         yield GaugeMetricFamily(
-            "studios_streams_open",
-            "Run streams (SSE and WebSocket) this process serves now.",
-            value=sum(counts.values()),
+            "studios_streams_open", "Run streams (SSE and WebSocket) this process serves now.", value=open_streams.total()
         )
         yield GaugeMetricFamily(
             "studios_run_feeds_open", "Runs this process holds an event feed of now.", value=open_feeds()

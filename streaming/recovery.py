@@ -8,26 +8,19 @@ A server that stops cleanly leaves its runs `interrupted` (streaming.shutdown); 
 start resumes them the same way, or any live process once their heartbeat is stale.
 """
 
-import logging
-import threading
-import time
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections
+from django.db import IntegrityError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from .events import publish_log
 from .heartbeats import beat, held_runs, hold
 from .models import ACTIVE_STATUSES, Run, RunStatus
+from .periodic import start_periodic
 from .queues import executes_in_this_process, waiting_runs
 from .shutdown import is_stopping
 from .tasks import execute_run
-
-logger = logging.getLogger(__name__)
-
-_lock = threading.Lock()
-_watchdog = None
 
 
 def recover_stale_runs(at_start: bool = False, waiting: set[int] | None = None) -> list[int]:
@@ -89,29 +82,22 @@ def hand_back(run_id: int) -> bool:
     return _resume(run_id, Q())
 
 
-def _watch(interval: float) -> None:
-    at_start = True
-    while True:
-        try:
-            waiting = waiting_runs()
-            beat(also=waiting)
-            recover_stale_runs(at_start, waiting)
-            at_start = False
-        except Exception:
-            logger.exception("Run watchdog failed; trying again in %ss", interval)
-        finally:
-            close_old_connections()
-        time.sleep(interval)
+class _Watchdog:
+    """One pass: beat for this process's runs, resume the runs no process holds. The first pass
+    of a starting process also resumes the runs a stopped server left interrupted."""
+
+    def __init__(self) -> None:
+        self.at_start = True
+
+    def __call__(self) -> None:
+        waiting = waiting_runs()
+        beat(also=waiting)
+        recover_stale_runs(self.at_start, waiting)
+        self.at_start = False
 
 
 def start_watchdog() -> None:
     """Start, once per process, the thread that beats for this process's runs and recovers others'.
 
     Server processes (config.asgi) and RQ workers (streaming.workers) start it alike."""
-    global _watchdog
-    with _lock:
-        if _watchdog is None:
-            _watchdog = threading.Thread(
-                target=_watch, args=(settings.RUN_HEARTBEAT_INTERVAL,), name="run-watchdog", daemon=True
-            )
-            _watchdog.start()
+    start_periodic("run-watchdog", settings.RUN_HEARTBEAT_INTERVAL, _Watchdog())

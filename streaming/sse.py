@@ -84,6 +84,11 @@ class _OpenStreams:
         self._lock = threading.Lock()
         self._counts: Counter[Any] = Counter()
 
+    def total(self) -> int:
+        """Streams open in this process, all users together."""
+        with self._lock:
+            return sum(self._counts.values())
+
     def check(self, user: Any) -> None:
         """ApiError 429 when the user already holds as many streams as allowed."""
         with self._lock:

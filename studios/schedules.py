@@ -14,16 +14,14 @@ apart (`manage.py run_scheduler`), any number of times over.
 """
 
 import logging
-import threading
-import time
 from datetime import datetime
 
 from django.conf import settings
-from django.db import close_old_connections
 from django.utils import timezone
 
 from streaming.events import publish_log
 from streaming.models import Run
+from streaming.periodic import start_periodic
 from streaming.pruning import prune_if_due
 from streaming.services import SubjectRefused, active_run, start_run
 from streaming.shutdown import is_stopping
@@ -35,8 +33,6 @@ logger = logging.getLogger(__name__)
 
 SCHEDULE = "schedule"
 
-_lock = threading.Lock()
-_thread: threading.Thread | None = None
 
 
 def _claim(studio: Studio, due: datetime | None, now: datetime) -> bool:
@@ -74,25 +70,12 @@ def start_due_runs(now: datetime | None = None) -> list[Run]:
     return started
 
 
-def _loop(interval: float) -> None:
-    while not is_stopping():
-        try:
-            for run in start_due_runs():
-                logger.info("Scheduled refresh started: run %s (%s)", run.pk, run.subject)
-            prune_if_due()  # RUN_RETENTION: old run history, once a day
-        except Exception:
-            logger.exception("The refresh scheduler failed; trying again in %ss", interval)
-        finally:
-            close_old_connections()
-        time.sleep(interval)
+def _scheduler_pass() -> None:
+    for run in start_due_runs():
+        logger.info("Scheduled refresh started: run %s (%s)", run.pk, run.subject)
+    prune_if_due()  # RUN_RETENTION: old run history, once a day
 
 
 def start_scheduler() -> None:
     """Start, once per process, the thread that starts due studios every SCHEDULER_INTERVAL seconds."""
-    global _thread
-    with _lock:
-        if _thread is None:
-            _thread = threading.Thread(
-                target=_loop, args=(settings.SCHEDULER_INTERVAL,), name="refresh-scheduler", daemon=True
-            )
-            _thread.start()
+    start_periodic("refresh-scheduler", settings.SCHEDULER_INTERVAL, _scheduler_pass, while_=lambda: not is_stopping())
