@@ -92,14 +92,35 @@ class LLM:
                 text = prompt_text(body.get("messages"))
                 time.sleep(latency)
                 song, price = re.search(r"Song: ([^.]+)\.", text), re.search(r"Price: ([^\n]+?)\.", text)
-                content = {"is_valid": bool(song), "event_type": "workshop", "event_details": [
-                    {"time_details": [{"day": day.day, "month": day.month, "year": day.year, "start_time": "07:00 PM",
-                                       "end_time": None}],
-                     "by": "Jane Doe", "song": song.group(1) if song else None,
-                     "pricing_info": price.group(1) if price else None, "artist_id_list": []}] if song else []}
+                content = {
+                    "is_valid": bool(song),
+                    "event_type": "workshop",
+                    "event_details": [
+                        {
+                            "time_details": [
+                                {
+                                    "day": day.day,
+                                    "month": day.month,
+                                    "year": day.year,
+                                    "start_time": "07:00 PM",
+                                    "end_time": None,
+                                }
+                            ],
+                            "by": "Jane Doe",
+                            "song": song.group(1) if song else None,
+                            "pricing_info": price.group(1) if price else None,
+                            "artist_id_list": [],
+                        }
+                    ]
+                    if song
+                    else [],
+                }
                 llm.calls += 1
-                reply = json.dumps(chat_completion(json.dumps(content), body.get("model"),
-                                                   prompt_tokens=len(text) // 4, completion_tokens=60)).encode()
+                reply = json.dumps(
+                    chat_completion(
+                        json.dumps(content), body.get("model"), prompt_tokens=len(text) // 4, completion_tokens=60
+                    )
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply)))
@@ -136,8 +157,13 @@ def main(argv=None):
 
     tmp = tempfile.mkdtemp(prefix="bench-refresh-")
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=f"sqlite:///{tmp}/db.sqlite3", FETCH_ALLOW_PRIVATE="1",
-        LLM_MODEL="bench-model", LLM_API_KEY="bench", LOG_LEVEL="WARNING", FETCH_PER_HOST_CONCURRENCY=str(args.concurrency),
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=f"sqlite:///{tmp}/db.sqlite3",
+        FETCH_ALLOW_PRIVATE="1",
+        LLM_MODEL="bench-model",
+        LLM_API_KEY="bench",
+        LOG_LEVEL="WARNING",
+        FETCH_PER_HOST_CONCURRENCY=str(args.concurrency),
     )
     site, llm = Site(args.links), LLM(args.llm_latency)
     os.environ["LLM_BASE_URL"] = llm.url
@@ -151,8 +177,14 @@ def main(argv=None):
     from studios.models import Studio
     from studios.pipeline.process import process_studio
 
-    studio = Studio.objects.create(studio_id="bench", name="Bench", website=site.url, link_pattern="/w/",
-                                   extraction="llm", concurrency=args.concurrency)
+    studio = Studio.objects.create(
+        studio_id="bench",
+        name="Bench",
+        website=site.url,
+        link_pattern="/w/",
+        extraction="llm",
+        concurrency=args.concurrency,
+    )
     rows = []
     for label in ("first run", "second run, unchanged", f"third run, {args.changed} pages changed"):
         if label.startswith("third"):
@@ -164,17 +196,32 @@ def main(argv=None):
         summary = process_studio(Studio.objects.get(pk=studio.pk), QuietReporter(), run=run)
         wall = time.perf_counter() - started
         fetch, tokens = summary["fetch"], summary["llm_tokens"]
-        rows.append((label, wall, fetch["bytes"], fetch["requests"], fetch["not_modified"], llm.calls,
-                     tokens["total_tokens"], summary["workshops_created"], summary["workshops_updated"],
-                     summary["workshops_unchanged"]))
+        rows.append(
+            (
+                label,
+                wall,
+                fetch["bytes"],
+                fetch["requests"],
+                fetch["not_modified"],
+                llm.calls,
+                tokens["total_tokens"],
+                summary["workshops_created"],
+                summary["workshops_updated"],
+                summary["workshops_unchanged"],
+            )
+        )
     first = rows[0][1]
     print(f"{args.links} links, LLM latency {args.llm_latency:g}s, {args.concurrency} links at once\n")
-    print("| run | wall time | bytes fetched | requests | answered 304 | LLM calls | LLM tokens | created / updated / unchanged |")
+    print(
+        "| run | wall time | bytes fetched | requests | answered 304 | LLM calls | LLM tokens | created / updated / unchanged |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for label, wall, size, requests, not_modified, calls, tokens, created, updated, unchanged in rows:
         share = f" ({wall / first:.0%})" if wall is not first else ""
-        print(f"| {label} | {wall:.2f} s{share} | {size:,} | {requests} | {not_modified} ({not_modified / args.links:.0%}) "
-              f"| {calls} | {tokens:,} | {created} / {updated} / {unchanged} |")
+        print(
+            f"| {label} | {wall:.2f} s{share} | {size:,} | {requests} | {not_modified} ({not_modified / args.links:.0%}) "
+            f"| {calls} | {tokens:,} | {created} / {updated} / {unchanged} |"
+        )
 
 
 if __name__ == "__main__":

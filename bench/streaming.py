@@ -59,10 +59,25 @@ def main():
     server = DaphneServer({"DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}"}, workdir / "daphne.log")
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=server.env, check=True)
-    subprocess.run([*manage, "demo", "--base-url", server.url, "--admin"], cwd=ROOT, env=server.env, check=True, capture_output=True)
+    subprocess.run(
+        [*manage, "demo", "--base-url", server.url, "--admin"],
+        cwd=ROOT,
+        env=server.env,
+        check=True,
+        capture_output=True,
+    )
     token = subprocess.run(
-        [*manage, "shell", "-c", "from rest_framework.authtoken.models import Token; print(Token.objects.get(user__username='admin').key)"],
-        cwd=ROOT, env=server.env, check=True, capture_output=True, text=True,
+        [
+            *manage,
+            "shell",
+            "-c",
+            "from rest_framework.authtoken.models import Token; print(Token.objects.get(user__username='admin').key)",
+        ],
+        cwd=ROOT,
+        env=server.env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()[-1]
     server.start()
     pid = server.process.pid
@@ -71,7 +86,9 @@ def main():
         print("one run per studio (POST refresh-workshops, read to the end):")
         print(f"  {'studio':<20} {'first event':>12} {'whole run':>10} {'events':>7}")
         for studio in STUDIOS:
-            first, total, count = read("POST", f"{server.url}/api/streaming/refresh-workshops", token, json={"studio_id": studio})
+            first, total, count = read(
+                "POST", f"{server.url}/api/streaming/refresh-workshops", token, json={"studio_id": studio}
+            )
             print(f"  {studio:<20} {first * 1000:>9.1f} ms {total:>8.2f} s {count:>7}")
 
         url = f"{server.url}/api/streaming/process-studio?studio_id=dance_n_addiction"
@@ -81,8 +98,10 @@ def main():
         wall = time.perf_counter() - started
         firsts = [first for first, _total, _count in results]
         print(f"\n{args.clients} clients start the same studio at once (one run, {args.clients} streams):")
-        print(f"  all streams ended after {wall:.2f} s; first event median {statistics.median(firsts) * 1000:.0f} ms, "
-              f"max {max(firsts) * 1000:.0f} ms; events per stream {results[0][2]}")
+        print(
+            f"  all streams ended after {wall:.2f} s; first event median {statistics.median(firsts) * 1000:.0f} ms, "
+            f"max {max(firsts) * 1000:.0f} ms; events per stream {results[0][2]}"
+        )
         print(f"  RSS after: {rss_mib(pid):.0f} MiB")
 
         runs = httpx.get(f"{server.url}/api/runs/", headers={"Authorization": f"Token {token}"}).json()["results"]
@@ -92,7 +111,9 @@ def main():
             _first, total, count = read("GET", events_url, token)
             times.append(total)
         print(f"\nreplaying a finished run ({count} events) {args.replays} times:")
-        print(f"  median {statistics.median(times) * 1000:.1f} ms per replay, {count / statistics.median(times):.0f} events/s")
+        print(
+            f"  median {statistics.median(times) * 1000:.1f} ms per replay, {count / statistics.median(times):.0f} events/s"
+        )
         print(f"\nRSS at the end: {rss_mib(pid):.0f} MiB")
     finally:
         server.stop()

@@ -78,7 +78,12 @@ class RunAdmin(admin.ModelAdmin):
         if run.started_at is None:
             return "—"
         local = timezone.localtime(run.started_at)
-        return format_html('<time datetime="{}" title="{}">{}</time>', run.started_at.isoformat(), local.strftime("%Y-%m-%d %H:%M:%S %Z"), local.strftime("%b %d, %H:%M"))
+        return format_html(
+            '<time datetime="{}" title="{}">{}</time>',
+            run.started_at.isoformat(),
+            local.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            local.strftime("%b %d, %H:%M"),
+        )
 
     @admin.display(description="Duration")
     def duration_text(self, run: Run) -> str:
@@ -87,7 +92,11 @@ class RunAdmin(admin.ModelAdmin):
     @admin.display(description="Counts")
     def counts(self, run: Run) -> SafeString | str:
         """The summary's non-zero counts, whatever the job reports: one line, cut to the column; all on hover."""
-        counts: list[tuple[str, int]] = [(key, value) for key, value in run.summary.items() if isinstance(value, int) and not isinstance(value, bool) and value]
+        counts: list[tuple[str, int]] = [
+            (key, value)
+            for key, value in run.summary.items()
+            if isinstance(value, int) and not isinstance(value, bool) and value
+        ]
         text = ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in counts)
         return format_html('<span class="run-counts" title="{}">{}</span>', text, text) if text else "—"
 
@@ -104,11 +113,14 @@ class RunAdmin(admin.ModelAdmin):
             except SubjectRefused as refused:
                 self.message_user(request, f"Run {run.pk} not retried: {refused.message}", messages.ERROR)
         if skipped:
-            self.message_user(request, f"{skipped} run(s) skipped: only failed, cancelled or interrupted runs are retried.", messages.WARNING)
+            self.message_user(
+                request,
+                f"{skipped} run(s) skipped: only failed, cancelled or interrupted runs are retried.",
+                messages.WARNING,
+            )
         if runs:
             return redirect(watch_url(runs))
         return None
 
     def has_add_run_permission(self, request: HttpRequest) -> bool:
         return can_start_runs(request.user)
-

@@ -115,7 +115,9 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             # The worker stops between two steps, maybe before this answer is sent: answer what
             # was accepted (a running run told to stop), not a race with the worker.
             run.cancel_requested = True
-            return Response(RunSerializer(run, context=self.get_serializer_context()).data, status=status.HTTP_202_ACCEPTED)
+            return Response(
+                RunSerializer(run, context=self.get_serializer_context()).data, status=status.HTTP_202_ACCEPTED
+            )
         run.refresh_from_db()
         return Response(RunSerializer(run, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
 

@@ -42,7 +42,9 @@ class RunsCollector(Collector):
             logger.exception("Could not count runs for /metrics")
         yield runs
         yield GaugeMetricFamily(
-            "studios_streams_open", "Run streams (SSE and WebSocket) this process serves now.", value=open_streams.total()
+            "studios_streams_open",
+            "Run streams (SSE and WebSocket) this process serves now.",
+            value=open_streams.total(),
         )
         yield GaugeMetricFamily(
             "studios_run_feeds_open", "Runs this process holds an event feed of now.", value=open_feeds()

@@ -17,7 +17,9 @@ _lock = threading.Lock()
 _started: dict[str, threading.Thread] = {}
 
 
-def start_periodic(name: str, interval: float, step: Callable[[], None], while_: Callable[[], bool] = lambda: True) -> None:
+def start_periodic(
+    name: str, interval: float, step: Callable[[], None], while_: Callable[[], bool] = lambda: True
+) -> None:
     """Call `step()` every `interval` seconds in a thread named `name`, once per process, while `while_()`."""
     with _lock:
         if name in _started:

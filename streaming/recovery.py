@@ -8,7 +8,6 @@ A server that stops cleanly leaves its runs `interrupted` (streaming.shutdown); 
 start resumes them the same way, or any live process once their heartbeat is stale.
 """
 
-
 from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Exists, OuterRef, Q

@@ -39,7 +39,9 @@ STREAM_FORBIDDEN = (
     "`cross_site_refused` (a session request from another site), `csrf_failed` (a session POST without the CSRF token)"
 )
 
-STREAM_LIMITED = "`too_many_streams`: the user holds STREAM_MAX_PER_USER streams open already; `Retry-After` says when to try again"
+STREAM_LIMITED = (
+    "`too_many_streams`: the user holds STREAM_MAX_PER_USER streams open already; `Retry-After` says when to try again"
+)
 
 # The events endpoint's Last-Event-ID: an id of the run's frames (the run in the path), or nothing.
 # Digits beyond 18 name no event; another run's id, which a pattern cannot tell apart, answers 400 too.

@@ -80,7 +80,9 @@ class RunStartSerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         # Taken as the schema says: DRF would turn a number into a string.
         if isinstance(data, Mapping):
-            errors = {name: ["Must be a string."] for name in ("job", "subject") if not isinstance(data.get(name, ""), str)}
+            errors = {
+                name: ["Must be a string."] for name in ("job", "subject") if not isinstance(data.get(name, ""), str)
+            }
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

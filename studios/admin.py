@@ -30,7 +30,16 @@ class TryLinkForm(forms.Form):
 
 @admin.register(Studio)
 class StudioAdmin(admin.ModelAdmin):
-    list_display = ["name_and_id", "website_link", "active", "render_js", "workshop_count", "schedule", "next_refresh", "last_run"]
+    list_display = [
+        "name_and_id",
+        "website_link",
+        "active",
+        "render_js",
+        "workshop_count",
+        "schedule",
+        "next_refresh",
+        "last_run",
+    ]
     list_filter = ["active", "render_js"]
     search_fields = ["name", "studio_id"]
     prepopulated_fields = {"studio_id": ("name",)}
@@ -41,10 +50,23 @@ class StudioAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "studio_id", "active"]}),
         (
             "Crawling",
-            {"fields": ["website", "link_pattern", "max_depth", "concurrency", "render_js", "respect_robots_txt", "time_zone"]},
+            {
+                "fields": [
+                    "website",
+                    "link_pattern",
+                    "max_depth",
+                    "concurrency",
+                    "render_js",
+                    "respect_robots_txt",
+                    "time_zone",
+                ]
+            },
         ),
         ("Schedule", {"fields": ["refresh_every_hours", "refresh_cron", "next_refresh_at"]}),
-        ("Extraction", {"fields": ["extraction", "extraction_hints", "llm_monthly_token_budget", "llm_usage_this_month"]}),
+        (
+            "Extraction",
+            {"fields": ["extraction", "extraction_hints", "llm_monthly_token_budget", "llm_usage_this_month"]},
+        ),
         ("Profile", {"fields": ["instagram_link", "image_url", "calendar_feed"]}),
         ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
@@ -63,7 +85,9 @@ class StudioAdmin(admin.ModelAdmin):
         runs = [start_run(PROCESS_STUDIO, studio.studio_id, user=request.user)[0] for studio in queryset]
         return redirect(watch_url(runs))
 
-    @admin.action(description="Fully refresh selected studios (read and extract every page again)", permissions=["start_run"])
+    @admin.action(
+        description="Fully refresh selected studios (read and extract every page again)", permissions=["start_run"]
+    )
     def full_refresh_selected(self, request, queryset):
         params = {"full_refresh": True}
         runs = [start_run(PROCESS_STUDIO, studio.studio_id, params=params, user=request.user)[0] for studio in queryset]
@@ -84,7 +108,9 @@ class StudioAdmin(admin.ModelAdmin):
         shown = (parts.netloc + parts.path).rstrip("/")
         if len(shown) > 26:
             shown = shown[:25] + "…"
-        return format_html('<a href="{}" title="{}" rel="noopener" target="_blank">{}</a>', obj.website, obj.website, shown)
+        return format_html(
+            '<a href="{}" title="{}" rel="noopener" target="_blank">{}</a>', obj.website, obj.website, shown
+        )
 
     @admin.display(description="Next refresh", ordering="next_refresh_at")
     def next_refresh(self, obj):
@@ -145,7 +171,11 @@ class StudioAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/studios/studio/try_link.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        studio = Studio.objects.filter(pk=object_id).first() if str(object_id).isascii() and str(object_id).isdigit() else None
+        studio = (
+            Studio.objects.filter(pk=object_id).first()
+            if str(object_id).isascii() and str(object_id).isdigit()
+            else None
+        )
         if studio is not None:
             extra_context = {
                 **(extra_context or {}),
@@ -193,7 +223,9 @@ def _short_time(moment):
     local = timezone.localtime(moment)
     return format_html(
         '<time datetime="{}" title="{}" style="white-space:nowrap">{}</time>',
-        moment.isoformat(), local.strftime("%Y-%m-%d %H:%M %Z"), local.strftime("%b %d, %H:%M"),
+        moment.isoformat(),
+        local.strftime("%Y-%m-%d %H:%M %Z"),
+        local.strftime("%b %d, %H:%M"),
     )
 
 
@@ -235,6 +267,7 @@ class ArtistAdmin(admin.ModelAdmin):
     @admin.display(description="Calendar feed")
     def calendar_feed(self, obj):
         return subscribe_link("artist", obj.artist_id) if obj.pk else "—"
+
     search_fields = ["name", "artist_id"]
 
     @admin.display(description="Aliases")
@@ -255,9 +288,7 @@ class ArtistAdmin(admin.ModelAdmin):
             pk
             for pk, name, artist_id, aliases in queryset.values_list("pk", "name", "artist_id", "aliases")
             if aliases
-            and all(
-                any(word in text.casefold() for text in [name, artist_id, *map(str, aliases)]) for word in words
-            )
+            and all(any(word in text.casefold() for text in [name, artist_id, *map(str, aliases)]) for word in words)
         ]
         if alias_ids:
             results = results | queryset.filter(pk__in=alias_ids)
@@ -301,7 +332,10 @@ class WorkshopAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["studio", "event_type", "title", "song", "by", "artists"]}),
         ("Booking", {"fields": ["pricing_info", "payment_link", "payment_link_type"]}),
-        ("Source", {"fields": ["source_url", "first_session_at", "is_archived", "last_seen_run", "created_at", "updated_at"]}),
+        (
+            "Source",
+            {"fields": ["source_url", "first_session_at", "is_archived", "last_seen_run", "created_at", "updated_at"]},
+        ),
     ]
 
     @admin.display(description="Title", ordering="title")
@@ -317,7 +351,9 @@ class WorkshopAdmin(admin.ModelAdmin):
         sessions = list(obj.sessions.all())
         if not sessions:
             return "—"
-        first = min(sessions, key=lambda session: (session.date, session.start_time is not None, session.start_time or time.min))
+        first = min(
+            sessions, key=lambda session: (session.date, session.start_time is not None, session.start_time or time.min)
+        )
         return f"{first.display()} {obj.studio.time_zone}" if first.start_time else first.display()
 
 
@@ -335,9 +371,12 @@ class CalendarFeedKeyAdmin(admin.ModelAdmin):
 
 
 KIND_ORDER = Case(
-    *(When(kind=kind, then=Value(index)) for index, kind in enumerate(
-        [ChangeKind.CREATED, ChangeKind.UPDATED, ChangeKind.ARCHIVED, ChangeKind.UNCHANGED]
-    )),
+    *(
+        When(kind=kind, then=Value(index))
+        for index, kind in enumerate(
+            [ChangeKind.CREATED, ChangeKind.UPDATED, ChangeKind.ARCHIVED, ChangeKind.UNCHANGED]
+        )
+    ),
     output_field=IntegerField(),
 )
 
@@ -376,16 +415,20 @@ class WorkshopChangeInline(admin.TabularInline):
         if change.workshop_id is None:
             return change.title or change.source_url
         url = reverse("admin:studios_workshop_change", args=[change.workshop_id])
-        return format_html('<a href="{}">{}</a> <small>{}</small>', url, change.title or change.source_url, change.source_url)
+        return format_html(
+            '<a href="{}">{}</a> <small>{}</small>', url, change.title or change.source_url, change.source_url
+        )
 
     @admin.display(description="What changed (old → new)")
     def changed_fields(self, change):
         if not change.fields:
             return "—"
         rows = format_html_join(
-            "", "<li><b>{}</b>: {} → {}</li>", ((name, _short(v.get("old")), _short(v.get("new"))) for name, v in change.fields.items())
+            "",
+            "<li><b>{}</b>: {} → {}</li>",
+            ((name, _short(v.get("old")), _short(v.get("new"))) for name, v in change.fields.items()),
         )
-        return format_html("<ul style=\"margin:0\">{}</ul>", rows)
+        return format_html('<ul style="margin:0">{}</ul>', rows)
 
 
 def _short(value, limit=120):

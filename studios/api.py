@@ -179,7 +179,9 @@ STUDIO_ID_MAX_LENGTH = Studio._meta.get_field("studio_id").max_length
 
 
 class RefreshWorkshopsBodySerializer(serializers.Serializer):
-    studio_id = serializers.CharField(max_length=STUDIO_ID_MAX_LENGTH, help_text="A studio_id, or 'all' for every active studio.")
+    studio_id = serializers.CharField(
+        max_length=STUDIO_ID_MAX_LENGTH, help_text="A studio_id, or 'all' for every active studio."
+    )
 
 
 START_DESCRIPTION = """Starts processing (or joins the run already processing the same subject) and streams

@@ -88,7 +88,9 @@ class StudioShareReporter:
 
     def progress(self, current, total, message=""):
         done = self.index * self.STEPS_PER_STUDIO + (self.STEPS_PER_STUDIO * current // total if total else 0)
-        self.reporter.progress(done, self.count * self.STEPS_PER_STUDIO, f"Studio {self.index + 1} of {self.count}: {message}")
+        self.reporter.progress(
+            done, self.count * self.STEPS_PER_STUDIO, f"Studio {self.index + 1} of {self.count}: {message}"
+        )
 
     def should_stop(self):
         return self.reporter.should_stop()

@@ -34,7 +34,6 @@ logger = logging.getLogger(__name__)
 SCHEDULE = "schedule"
 
 
-
 def _claim(studio: Studio, due: datetime | None, now: datetime) -> bool:
     """Move the studio's due time from `due` to the schedule's next one after `now`; True for the one process that did."""
     following = studio.next_refresh_after(now) if studio.active else None
@@ -58,7 +57,11 @@ def start_due_runs(now: datetime | None = None) -> list[Run]:
             continue  # another scheduler took this due time
         running = active_run(PROCESS_STUDIO, studio.studio_id)
         if running is not None:
-            publish_log(running.pk, "info", f"{studio.name} was due by its schedule; this run is still going, so none was started")
+            publish_log(
+                running.pk,
+                "info",
+                f"{studio.name} was due by its schedule; this run is still going, so none was started",
+            )
             continue
         try:
             run, created = start_run(PROCESS_STUDIO, studio.studio_id, trigger=SCHEDULE)

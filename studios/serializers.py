@@ -21,9 +21,7 @@ class OptionalURLField(serializers.URLField):
 
 
 # anyOf, not the oneOf drf-spectacular writes for a blank-able field with a format: "" is a regex too.
-@extend_schema_field(
-    {"type": "string", "maxLength": 500, "anyOf": [{"format": "regex"}, {"maxLength": 0}]}
-)
+@extend_schema_field({"type": "string", "maxLength": 500, "anyOf": [{"format": "regex"}, {"maxLength": 0}]})
 class RegexField(serializers.CharField):
     """A regular expression RE2 can run (checked by the model field's validator), or "" for none."""
 

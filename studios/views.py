@@ -82,7 +82,12 @@ def test_client(request):
         subject: workshop_links(SimpleNamespace(subject=subject))
         for subject in [*(studio.studio_id for studio in studios), ALL_STUDIOS]
     }
-    context = {**admin.site.each_context(request), "studios": studios, "result_links": links, "title": "Streaming test client"}
+    context = {
+        **admin.site.each_context(request),
+        "studios": studios,
+        "result_links": links,
+        "title": "Streaming test client",
+    }
     return render(request, "studios/test_client.html", context)
 
 

@@ -52,7 +52,11 @@ def make_slow_studio(transactional_db):
             links.append(f'<a href="{path}">Workshop {number}</a>')
         site.add("/", "<html><body>" + "".join(links) + "</body></html>")
         return Studio.objects.create(
-            studio_id=studio_id, name=studio_id.replace("_", " ").title(), website=site.url("/"), link_pattern=r"/workshops/", concurrency=1
+            studio_id=studio_id,
+            name=studio_id.replace("_", " ").title(),
+            website=site.url("/"),
+            link_pattern=r"/workshops/",
+            concurrency=1,
         )
 
     make.sites = sites

@@ -18,5 +18,7 @@ def wait_for_run(run, statuses=FINISHED_STATUSES, timeout=30):
         if current.status in statuses:
             return current
         if time.monotonic() >= deadline:
-            raise AssertionError(f"run {run_id} is still {current.status} after {timeout}s, not {' or '.join(statuses)}")
+            raise AssertionError(
+                f"run {run_id} is still {current.status} after {timeout}s, not {' or '.join(statuses)}"
+            )
         time.sleep(0.02)

@@ -37,7 +37,16 @@ def test_an_unknown_tasks_backend():
     assert problems() == {("streaming.E001", "TASKS_BACKEND is 'celery', which is not a run executor.")}
 
 
-@pytest.mark.parametrize("name", ["STREAM_TIMEOUT", "STREAM_MAX_PER_USER", "RUN_HEARTBEAT_INTERVAL", "RUN_HEARTBEAT_STALE_SECONDS", "TASKS_MAX_WORKERS"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "STREAM_TIMEOUT",
+        "STREAM_MAX_PER_USER",
+        "RUN_HEARTBEAT_INTERVAL",
+        "RUN_HEARTBEAT_STALE_SECONDS",
+        "TASKS_MAX_WORKERS",
+    ],
+)
 @pytest.mark.parametrize("value", [0, -1, "10", None, float("nan")])
 def test_streaming_numbers_must_be_above_zero(settings, name, value):
     setattr(settings, name, value)
@@ -53,8 +62,14 @@ def test_the_stale_limit_must_outlast_a_heartbeat(settings, stale):
 @pytest.mark.parametrize(
     "llm, message",
     [
-        ({"LLM_MODEL": "gpt-4o-mini"}, "LLM_MODEL is set but neither LLM_BASE_URL nor LLM_API_KEY is: the LLM would stay off."),
-        ({"LLM_BASE_URL": "http://127.0.0.1:11434/v1"}, "LLM_BASE_URL is set but LLM_MODEL is not: the LLM would stay off."),
+        (
+            {"LLM_MODEL": "gpt-4o-mini"},
+            "LLM_MODEL is set but neither LLM_BASE_URL nor LLM_API_KEY is: the LLM would stay off.",
+        ),
+        (
+            {"LLM_BASE_URL": "http://127.0.0.1:11434/v1"},
+            "LLM_BASE_URL is set but LLM_MODEL is not: the LLM would stay off.",
+        ),
         ({"LLM_API_KEY": "sk-test"}, "LLM_API_KEY is set but LLM_MODEL is not: the LLM would stay off."),
         (
             {"LLM_BASE_URL": "http://127.0.0.1:11434/v1", "LLM_API_KEY": "sk-test", "LLM_MODEL": "  "},
@@ -90,14 +105,28 @@ def test_time_zone_must_be_a_real_zone(zone):
         assert ids() == ["studios.E002"]
 
 
-@pytest.mark.parametrize("name", ["FETCH_TIMEOUT", "FETCH_DEADLINE", "FETCH_MAX_BYTES", "DISCOVERY_MAX_PAGES", "MAX_LINKS_PER_RUN", "RENDER_TIMEOUT", "LLM_TIMEOUT", "LLM_TEXT_BUDGET"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "FETCH_TIMEOUT",
+        "FETCH_DEADLINE",
+        "FETCH_MAX_BYTES",
+        "DISCOVERY_MAX_PAGES",
+        "MAX_LINKS_PER_RUN",
+        "RENDER_TIMEOUT",
+        "LLM_TIMEOUT",
+        "LLM_TEXT_BUDGET",
+    ],
+)
 @pytest.mark.parametrize("value", [0, -5])
 def test_pipeline_limits_must_be_above_zero(settings, name, value):
     setattr(settings, name, value)
     assert problems() == {("studios.E003", f"{name} is {value!r}; it must be a number above 0.")}
 
 
-@pytest.mark.parametrize("name", ["FETCH_MAX_REDIRECTS", "FETCH_RETRIES", "FETCH_RETRY_BACKOFF", "LLM_MAX_RETRIES", "LLM_RETRY_BACKOFF"])
+@pytest.mark.parametrize(
+    "name", ["FETCH_MAX_REDIRECTS", "FETCH_RETRIES", "FETCH_RETRY_BACKOFF", "LLM_MAX_RETRIES", "LLM_RETRY_BACKOFF"]
+)
 def test_pipeline_retries_and_redirects_may_be_zero_but_not_negative(settings, name):
     setattr(settings, name, 0)
     assert problems() == set()

@@ -44,8 +44,12 @@ def test_missing_studio_id(client, token, studio):
 
 def test_unknown_studio_id(client, token, studio):
     assert_error(post(client, '{"studio_id": "nope"}', token), 404, "studio_not_found")
-    assert_error(client.get(PROCESS, {"studio_id": "nope"}, HTTP_AUTHORIZATION=f"Token {token}"), 404, "studio_not_found")
-    assert_error(client.get(REFRESH, {"studio_id": "nope"}, HTTP_AUTHORIZATION=f"Token {token}"), 404, "studio_not_found")
+    assert_error(
+        client.get(PROCESS, {"studio_id": "nope"}, HTTP_AUTHORIZATION=f"Token {token}"), 404, "studio_not_found"
+    )
+    assert_error(
+        client.get(REFRESH, {"studio_id": "nope"}, HTTP_AUTHORIZATION=f"Token {token}"), 404, "studio_not_found"
+    )
 
 
 @pytest.mark.parametrize("studio_id", [12, ["dance_n_addiction"], {"id": 1}, True])
@@ -66,7 +70,9 @@ def test_all_with_no_active_studio(client, token, studio):
 
 
 def test_process_studio_refuses_all(client, token, studio):
-    assert_error(client.get(PROCESS, {"studio_id": "all"}, HTTP_AUTHORIZATION=f"Token {token}"), 400, "invalid_studio_id")
+    assert_error(
+        client.get(PROCESS, {"studio_id": "all"}, HTTP_AUTHORIZATION=f"Token {token}"), 400, "invalid_studio_id"
+    )
 
 
 @pytest.mark.parametrize("body", ['{"studio_id": ', "not json", "\xff\xfe", "[1, 2]", "null"])
@@ -75,7 +81,11 @@ def test_malformed_json(client, token, studio, body):
 
 
 def test_wrong_content_type(client, token, studio):
-    assert_error(post(client, "studio_id=dance_n_addiction", token, content_type="application/x-www-form-urlencoded"), 415, "unsupported_media_type")
+    assert_error(
+        post(client, "studio_id=dance_n_addiction", token, content_type="application/x-www-form-urlencoded"),
+        415,
+        "unsupported_media_type",
+    )
 
 
 def test_body_too_large(client, token, studio):
@@ -91,7 +101,11 @@ def test_no_token(client, studio):
 @pytest.mark.parametrize("header", ["Token wrong-token", "Token", "Bearer abc", "Token a b"])
 def test_wrong_token(client, studio, token, header):
     response = client.generic(
-        "POST", REFRESH, '{"studio_id": "dance_n_addiction"}', content_type="application/json", HTTP_AUTHORIZATION=header
+        "POST",
+        REFRESH,
+        '{"studio_id": "dance_n_addiction"}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=header,
     )
     assert_error(response, 401, "invalid_token")
 
@@ -103,7 +117,12 @@ def test_non_staff_user_cannot_start(client, studio):
 
 
 def test_wrong_method(client, token, studio):
-    response = client.put(REFRESH, '{"studio_id": "dance_n_addiction"}', content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}")
+    response = client.put(
+        REFRESH,
+        '{"studio_id": "dance_n_addiction"}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {token}",
+    )
     assert_error(response, 405, "method_not_allowed")
     assert response["Allow"] == "GET, POST"
     assert_error(client.post(PROCESS, HTTP_AUTHORIZATION=f"Token {token}"), 405, "method_not_allowed")
@@ -175,4 +194,8 @@ def test_viewer_may_watch_runs_but_not_start_them(client, studio):
     viewer.user_permissions.add(Permission.objects.get(codename="view_run"))
     key = Token.objects.create(user=viewer).key
     assert_error(post(client, '{"studio_id": "dance_n_addiction"}', key), 403, "permission_denied")
-    assert_error(client.get(PROCESS, {"studio_id": "dance_n_addiction"}, HTTP_AUTHORIZATION=f"Token {key}"), 403, "permission_denied")
+    assert_error(
+        client.get(PROCESS, {"studio_id": "dance_n_addiction"}, HTTP_AUTHORIZATION=f"Token {key}"),
+        403,
+        "permission_denied",
+    )

@@ -30,7 +30,9 @@ def test_the_demo_is_served_only_when_turned_on():
 
     def project(demo):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEMO": demo}
-        done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout.splitlines()[-1])
 

@@ -44,7 +44,13 @@ def answer_for_page(studio, page, today=None):
         for offset, start, end in event["sessions"]:
             day = today + timedelta(days=offset)
             time_details.append(
-                {"day": day.day, "month": day.month, "year": day.year, "start_time": _clock(start), "end_time": _clock(end)}
+                {
+                    "day": day.day,
+                    "month": day.month,
+                    "year": day.year,
+                    "start_time": _clock(start),
+                    "end_time": _clock(end),
+                }
             )
         details.append(
             {

@@ -65,8 +65,14 @@ def _session(day, start, end, today, tz):
     start_t, end_t = _parse_time(start), _parse_time(end)
     human_date = f"{date:%a} {date.day} {date:%b %Y}"
     if start_t is None:
-        return {"date": date, "start": date.isoformat(), "end": None, "when": human_date,
-                "when_start": human_date, "when_end": ""}
+        return {
+            "date": date,
+            "start": date.isoformat(),
+            "end": None,
+            "when": human_date,
+            "when_start": human_date,
+            "when_end": "",
+        }
     start_dt = datetime.combine(date, start_t, tzinfo=tz)
     end_dt = datetime.combine(date, end_t, tzinfo=tz) if end_t else None
     when = f"{human_date}, {_human_time(start_t)}" + (f" to {_human_time(end_t)}" if end_t else "")
@@ -108,15 +114,25 @@ def build_event(studio, event, *, today, book_url):
         "end_human": last["when_end"],
         "sub_events": [
             dict(s, name=f"{'Class' if 'regulars' in keywords else 'Day'} {i}") for i, s in enumerate(sessions, 1)
-        ] if len(sessions) > 1 else [],
+        ]
+        if len(sessions) > 1
+        else [],
         "performers": [
-            {"name": p["name"], "same_as": sites.instagram_url(p["handle"]) if p["handle"] else None,
-             "handle": p["handle"]}
+            {
+                "name": p["name"],
+                "same_as": sites.instagram_url(p["handle"]) if p["handle"] else None,
+                "handle": p["handle"],
+            }
             for p in event["performers"]
         ],
         "offers": [
-            {"name": name, "price": str(price), "currency": "INR",
-             "price_display": "Free" if price == 0 else f"₹{price:,}", "url": book_url}
+            {
+                "name": name,
+                "price": str(price),
+                "currency": "INR",
+                "price_display": "Free" if price == 0 else f"₹{price:,}",
+                "url": book_url,
+            }
             for name, price in event["offers"]
         ],
         "location": {"name": studio["name"], "address": studio["address"]},

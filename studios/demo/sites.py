@@ -133,7 +133,12 @@ STUDIOS = [
                 "song": "Tum Tum",
                 "keywords": "regulars, bollywood, weekly class",
                 "performers": [performer("Priya Nair", expect=("name", "priya.nair.choreo"))],
-                "sessions": [(5, "19:00", "20:30"), (12, "19:00", "20:30"), (19, "19:00", "20:30"), (26, "19:00", "20:30")],
+                "sessions": [
+                    (5, "19:00", "20:30"),
+                    (12, "19:00", "20:30"),
+                    (19, "19:00", "20:30"),
+                    (26, "19:00", "20:30"),
+                ],
                 "offers": [("Monthly pass", 3000), ("Drop-in", 900)],
             },
             {
@@ -181,7 +186,9 @@ STUDIOS = [
                 "type": "DanceEvent",
                 "name": "Hip-Hop Foundations",
                 "song": "HUMBLE.",
-                "performers": [performer("Arjun D'Souza", "arjun.dsouza.dance", expect=("handle", "arjun.dsouza.dance"))],
+                "performers": [
+                    performer("Arjun D'Souza", "arjun.dsouza.dance", expect=("handle", "arjun.dsouza.dance"))
+                ],
                 "sessions": [(8, "18:00", "20:00")],
                 "offers": [("Early bird", 1100), ("Regular", 1400)],
             },
@@ -206,7 +213,9 @@ STUDIOS = [
                         "type": "DanceEvent",
                         "name": "Twin Routines: Kesariya",
                         "song": "Kesariya",
-                        "performers": [performer("Shivani Bhagwan", "shivanibhagwan", expect=("handle", "shivanibhagwan"))],
+                        "performers": [
+                            performer("Shivani Bhagwan", "shivanibhagwan", expect=("handle", "shivanibhagwan"))
+                        ],
                         "sessions": [(13, "12:00", "14:00")],
                         "offers": [("Early bird", 1200), ("Regular", 1500)],
                     },
@@ -215,7 +224,9 @@ STUDIOS = [
                         "name": "Twin Routines: Calm Down",
                         "song": "Calm Down",
                         # The page bills him by a short name; the handle decides.
-                        "performers": [performer("Ishaan V.", "the.ishaan.verma", expect=("handle", "the.ishaan.verma"))],
+                        "performers": [
+                            performer("Ishaan V.", "the.ishaan.verma", expect=("handle", "the.ishaan.verma"))
+                        ],
                         "sessions": [(13, "15:00", "17:00")],
                         "offers": [("Early bird", 1200), ("Regular", 1500)],
                     },
@@ -228,7 +239,12 @@ STUDIOS = [
                 "song": "Mixed cypher sets",
                 "keywords": "regulars, freestyle, weekly class",
                 "performers": [performer("Kabir Sethi", expect=("name", "kabir.sethi"))],
-                "sessions": [(3, "20:00", "21:30"), (10, "20:00", "21:30"), (17, "20:00", "21:30"), (24, "20:00", "21:30")],
+                "sessions": [
+                    (3, "20:00", "21:30"),
+                    (10, "20:00", "21:30"),
+                    (17, "20:00", "21:30"),
+                    (24, "20:00", "21:30"),
+                ],
                 "offers": [("Monthly pass", 2800), ("Drop-in", 800)],
             },
             {
@@ -300,7 +316,9 @@ STUDIOS = [
                         "type": "DanceEvent",
                         "name": "Friday Routines: Tere Vaaste",
                         "song": "Tere Vaaste",
-                        "performers": [performer("Priya Nair", "priya.nair.choreo", expect=("handle", "priya.nair.choreo"))],
+                        "performers": [
+                            performer("Priya Nair", "priya.nair.choreo", expect=("handle", "priya.nair.choreo"))
+                        ],
                         "sessions": [(15, "18:00", "19:30")],
                         "offers": [("Early bird", 900), ("Regular", 1100)],
                     },
@@ -321,7 +339,12 @@ STUDIOS = [
                 "song": "Music Sounds Better with You",
                 "keywords": "regulars, house, weekly class",
                 "performers": [performer("Kabir Sethi", "kabir.sethi", expect=("handle", "kabir.sethi"))],
-                "sessions": [(2, "19:30", "21:00"), (9, "19:30", "21:00"), (16, "19:30", "21:00"), (23, "19:30", "21:00")],
+                "sessions": [
+                    (2, "19:30", "21:00"),
+                    (9, "19:30", "21:00"),
+                    (16, "19:30", "21:00"),
+                    (23, "19:30", "21:00"),
+                ],
                 "offers": [("Monthly pass", 3200), ("Drop-in", 950)],
             },
             {
@@ -329,7 +352,9 @@ STUDIOS = [
                 "type": "DanceEvent",
                 "name": "Popping Essentials",
                 "song": "Billie Jean",
-                "performers": [performer("Arjun D'Souza", "arjun.dsouza.dance", expect=("handle", "arjun.dsouza.dance"))],
+                "performers": [
+                    performer("Arjun D'Souza", "arjun.dsouza.dance", expect=("handle", "arjun.dsouza.dance"))
+                ],
                 "sessions": [(-3, "17:00", "19:00")],  # past
                 "offers": [("Early bird", 1000), ("Regular", 1250)],
             },
@@ -384,7 +409,9 @@ EXTRA_STUDIOS = [
                 "name": "Hip-Hop Grooves Intensive",
                 "song": "Jugnu",
                 "keywords": "intensive, hip-hop",
-                "performers": [performer("Arjun D'Souza", "arjun.dsouza.dance", expect=("handle", "arjun.dsouza.dance"))],
+                "performers": [
+                    performer("Arjun D'Souza", "arjun.dsouza.dance", expect=("handle", "arjun.dsouza.dance"))
+                ],
                 "sessions": [(19, "10:00", "13:00"), (20, "10:00", "13:00")],
                 "offers": [("Early bird", 3600), ("Regular", 4200)],
             },

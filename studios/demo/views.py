@@ -84,15 +84,17 @@ def home(request, site):
     for i, page in enumerate(studio["workshops"]):
         events = _events(request, studio, page, today)
         href = _href(request, site, page["slug"], HREF_STYLES[i % len(HREF_STYLES)])
-        cards.append({
-            "title": sites.page_title(page),
-            "href": href,
-            # The second card's "details" link points at a fragment of the page.
-            "details_href": href + "#details" if i == 1 else href,
-            "when": events[0]["sessions"][0]["when"],
-            "by": ", ".join(p["name"] for e in events for p in e["performers"]),
-            "is_past": all(e["is_past"] for e in events),
-        })
+        cards.append(
+            {
+                "title": sites.page_title(page),
+                "href": href,
+                # The second card's "details" link points at a fragment of the page.
+                "details_href": href + "#details" if i == 1 else href,
+                "when": events[0]["sessions"][0]["when"],
+                "by": ", ".join(p["name"] for e in events for p in e["performers"]),
+                "is_past": all(e["is_past"] for e in events),
+            }
+        )
     context = _context(
         request,
         studio,
@@ -156,8 +158,13 @@ def booking(request, site, slug):
     return render(
         request,
         "demo/booking.html",
-        _context(request, studio, title=sites.page_title(page), events=events,
-                 workshop_url=reverse("demo_sites:workshop", args=[site, slug])),
+        _context(
+            request,
+            studio,
+            title=sites.page_title(page),
+            events=events,
+            workshop_url=reverse("demo_sites:workshop", args=[site, slug]),
+        ),
     )
 
 

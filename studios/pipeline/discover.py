@@ -125,7 +125,11 @@ def discover_links(
         seeded = 0
         for seed in seeds:
             link = normalise_url(seed)
-            if link and link not in start_pages and (pattern.search(link) if link_pattern else _host(link) in site_hosts):
+            if (
+                link
+                and link not in start_pages
+                and (pattern.search(link) if link_pattern else _host(link) in site_hosts)
+            ):
                 seeded += link not in found
                 found.setdefault(link)
         if seeded:

@@ -169,7 +169,9 @@ class ExtractionContext:
             return self._notes.pop(url, [])
 
 
-def extract_events(page: Page, studio: "Studio", context: ExtractionContext | None = None) -> tuple[str | None, list[ExtractedEvent]]:
+def extract_events(
+    page: Page, studio: "Studio", context: ExtractionContext | None = None
+) -> tuple[str | None, list[ExtractedEvent]]:
     """(name of the extractor that found events, the events), or (None, []) when none did.
 
     Without a context, only the structured extractors (EXTRACTORS) run. In `auto` with an LLM,
@@ -181,7 +183,11 @@ def extract_events(page: Page, studio: "Studio", context: ExtractionContext | No
         if not events:
             continue
         if context is not None and context.llm is not None and context.asks_llm_for_times(page, extractor.name, events):
-            context.note(page.url, "info", "the structured data has dates without times and the page prints times: asking the LLM")
+            context.note(
+                page.url,
+                "info",
+                "the structured data has dates without times and the page prints times: asking the LLM",
+            )
             try:
                 by_llm = context.llm.extract(page, context)
             except LLMError as exc:
@@ -320,7 +326,13 @@ def _resolve_references(nodes: list[JsonDict]) -> list[JsonDict]:
             return value
         ref = value.get("@id")
         # A non-string @id (a list, a number) is no reference: a list in `index` would raise TypeError.
-        if isinstance(ref, str) and set(value) == {"@id"} and ref in index and ref not in seen and hops < MAX_REFERENCE_HOPS:
+        if (
+            isinstance(ref, str)
+            and set(value) == {"@id"}
+            and ref in index
+            and ref not in seen
+            and hops < MAX_REFERENCE_HOPS
+        ):
             return resolve(index[ref], seen | {ref}, hops + 1)
         inner_seen = seen | {ref} if isinstance(ref, str) else seen
         return {k: resolve(v, inner_seen, hops) for k, v in value.items()}
@@ -364,7 +376,9 @@ def _expand_containers(found: list[JsonDict]) -> list[JsonDict]:
             return
         # Only string ids: a list would not hash, and one odd node would fail the whole page.
         session_ids.update(
-            sub["@id"] for sub in _as_list(event.get("subEvent")) if isinstance(sub, dict) and isinstance(sub.get("@id"), str) and sub["@id"]
+            sub["@id"]
+            for sub in _as_list(event.get("subEvent"))
+            if isinstance(sub, dict) and isinstance(sub.get("@id"), str) and sub["@id"]
         )
         events.append(event)
 

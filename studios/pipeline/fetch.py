@@ -323,7 +323,9 @@ class Fetcher:
             current = result
         raise FetchError("too many redirects")
 
-    def _get_once(self, url: str, deadline: float, validators: Validators | None = None, any_type: bool = False) -> Page | str:
+    def _get_once(
+        self, url: str, deadline: float, validators: Validators | None = None, any_type: bool = False
+    ) -> Page | str:
         """One request: a Page, or the absolute URL a redirect points to."""
         timeout = settings.FETCH_TIMEOUT
         max_bytes = settings.FETCH_MAX_BYTES
@@ -343,8 +345,16 @@ class Fetcher:
                         return urljoin(url, location.strip())
                     if status == 304 and headers:
                         self.count(not_modified=1)
-                        return Page(url=url, final_url=url, status=304, content_type="text/html", text="", not_modified=True,
-                                    etag=validators.etag if validators else "", last_modified=validators.last_modified if validators else "")
+                        return Page(
+                            url=url,
+                            final_url=url,
+                            status=304,
+                            content_type="text/html",
+                            text="",
+                            not_modified=True,
+                            etag=validators.etag if validators else "",
+                            last_modified=validators.last_modified if validators else "",
+                        )
                     if status == 429 or status >= 500:
                         error = TransientFetchError(f"HTTP {status}")
                         error.retry_after = retry_after_seconds(response.headers.get("retry-after"))
@@ -372,8 +382,13 @@ class Fetcher:
             raise FetchError("invalid URL") from None
         text = body.decode(_charset(content_type_header, body), errors="replace")
         return Page(
-            url=url, final_url=url, status=status, content_type=mime or "text/html", text=text,
-            etag=etag[:500], last_modified=last_modified[:100],
+            url=url,
+            final_url=url,
+            status=status,
+            content_type=mime or "text/html",
+            text=text,
+            etag=etag[:500],
+            last_modified=last_modified[:100],
         )
 
     def _read_capped(self, response: httpx.Response, max_bytes: int, deadline: float) -> bytes:

@@ -20,4 +20,6 @@ def compile_link_pattern(pattern: str) -> re2._Regexp:
         return re2.compile(pattern, _OPTIONS)
     except re2.error as exc:
         reason = exc.args[0] if exc.args else "invalid"
-        raise InvalidLinkPattern(reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)) from None
+        raise InvalidLinkPattern(
+            reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+        ) from None

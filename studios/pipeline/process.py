@@ -163,7 +163,13 @@ def read_link(
         return LinkResult(url, error=f"LLM: {exc}", error_level="warning", notes=notes)
     notes = context.pop_notes(url) if context is not None else []
     return LinkResult(
-        url, extractor=extractor, events=events, notes=notes, etag=page.etag, last_modified=page.last_modified, content_hash=digest
+        url,
+        extractor=extractor,
+        events=events,
+        notes=notes,
+        etag=page.etag,
+        last_modified=page.last_modified,
+        content_hash=digest,
     )
 
 
@@ -257,7 +263,9 @@ class _Collector:
             log("info", f"{url}: {_plural(len(result.events), 'workshop')} ({result.extractor})")
         self.events_by_url[url] = self._upcoming_workshops(url, result.events, log)
 
-    def _upcoming_workshops(self, url: str, events: list[ExtractedEvent], log: Callable[[str, str], None]) -> list[WorkshopData]:
+    def _upcoming_workshops(
+        self, url: str, events: list[ExtractedEvent], log: Callable[[str, str], None]
+    ) -> list[WorkshopData]:
         review = review_events(events, self.zone, self.today, self.matcher)
         report_review(log, url, review)
         self.summary["events_past"] += review.count(PAST)
@@ -355,7 +363,9 @@ def extraction_context(studio: Studio, reporter: Reporter, stop: threading.Event
     )
 
 
-def process_studio(studio: Studio, reporter: Reporter, run: Model | None = None, full_refresh: bool = False) -> dict[str, Any]:
+def process_studio(
+    studio: Studio, reporter: Reporter, run: Model | None = None, full_refresh: bool = False
+) -> dict[str, Any]:
     """Refresh one studio's workshops from its website; returns the run's summary.
 
     Links unchanged since the last run (a 304 to a conditional request, or the same content hash)
@@ -437,7 +447,10 @@ def process_studio(studio: Studio, reporter: Reporter, run: Model | None = None,
                 fetcher.screenshots = context.llm is not None and context.llm.config.screenshots
 
             if done_before:
-                reporter.log("info", f"Resuming: {_plural(len(done_before), 'link')} done before the interruption, not fetched again")
+                reporter.log(
+                    "info",
+                    f"Resuming: {_plural(len(done_before), 'link')} done before the interruption, not fetched again",
+                )
             collector = _Collector(studio, reporter, summary)
             key = extraction_key(studio, context)
             known = {} if full_refresh else _known_links(studio, links, key)

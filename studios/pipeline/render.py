@@ -209,7 +209,10 @@ class RenderingFetcher:
             executable_path=executable, args=CHROMIUM_ARGS, headless=True, timeout=_ms(LAUNCH_TIMEOUT)
         )
         self._context = context = await browser.new_context(
-            user_agent=settings.FETCH_USER_AGENT or USER_AGENT, viewport=VIEWPORT, accept_downloads=False, service_workers="block"
+            user_agent=settings.FETCH_USER_AGENT or USER_AGENT,
+            viewport=VIEWPORT,
+            accept_downloads=False,
+            service_workers="block",
         )
         if not self.allow_private:
             await context.route("**/*", self._guard)

@@ -56,7 +56,9 @@ class SiteRules:
         except FetchError as exc:
             if "HTTP 4" not in str(exc):
                 self.unreachable.add(origin)
-                self.notes.append(("warning", f"{origin}/robots.txt could not be read ({exc}); crawling as if it allowed everything"))
+                self.notes.append(
+                    ("warning", f"{origin}/robots.txt could not be read ({exc}); crawling as if it allowed everything")
+                )
         with self._lock:
             self._parsed.setdefault(origin, rules)
             return self._parsed[origin]

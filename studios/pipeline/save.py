@@ -116,7 +116,9 @@ def _session_text(sessions: list[SessionTuple]) -> list[str]:
     return [f"{day.isoformat()} {clock(start)}–{clock(end)}".rstrip("–").strip() for day, start, end in sessions]
 
 
-def _change(run: Model | None, studio: Studio, workshop: Workshop, kind: str, fields: dict[str, Any] | None = None) -> WorkshopChange:
+def _change(
+    run: Model | None, studio: Studio, workshop: Workshop, kind: str, fields: dict[str, Any] | None = None
+) -> WorkshopChange:
     return WorkshopChange(
         run=run,
         studio=studio,

@@ -64,9 +64,7 @@ def parse_moment(value: object, zone: ZoneInfo) -> datetime | date | None:
 _DATE = r"(?P<y>\d{4})[-/.](?P<mo>\d{1,2})[-/.](?P<d>\d{1,2})"
 # An offset: Z, or +HH, +H:MM, +HHMM, +HH:MM (a Unicode minus too).
 _OFFSET = r"(?P<tz>Z|UTC|GMT|[+\-\u2212]\d{1,2}(?::?\d{2})?)"
-_CLOCK_TIME = (
-    r"(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<s>\d{2})(?:[.,]\d+)?)?\s*" + _OFFSET + "?"
-)
+_CLOCK_TIME = r"(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<s>\d{2})(?:[.,]\d+)?)?\s*" + _OFFSET + "?"
 # Some plugins write the time with dashes: 10-10-00, even 10-10-00-00 (the last group a fraction).
 # A dash after such a time is ambiguous, so only unmistakable offsets are read there.
 _DASHED_TIME = (
@@ -115,7 +113,12 @@ def _iso_like(text: str) -> datetime | date | None:
         if parts.get("h") is None:
             return day
         moment = datetime(
-            day.year, day.month, day.day, int(parts["h"]), int(parts["mi"]), int(parts.get("s") or 0),
+            day.year,
+            day.month,
+            day.day,
+            int(parts["h"]),
+            int(parts["mi"]),
+            int(parts.get("s") or 0),
             tzinfo=_offset(parts["tz"]),
         )
         return moment

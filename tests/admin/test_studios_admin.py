@@ -41,11 +41,23 @@ def catalogue():
         return w
 
     ws = {
-        "fusion": workshop("dance_n_addiction", "Bollywood Fusion", "Jhoome Jo Pathaan", "Aadil Khan", days=6,
-                           sessions=[(date(2031, 1, 6), time(16), time(18))]),
-        "locking": workshop("groove_theory", "Locking Intensive", "Super Freak", "Tanvi Grooves, Kabir Sethi",
-                            EventType.INTENSIVE, days=10,
-                            sessions=[(date(2031, 1, 10), time(10), time(13)), (date(2031, 1, 11), time(10), time(13))]),
+        "fusion": workshop(
+            "dance_n_addiction",
+            "Bollywood Fusion",
+            "Jhoome Jo Pathaan",
+            "Aadil Khan",
+            days=6,
+            sessions=[(date(2031, 1, 6), time(16), time(18))],
+        ),
+        "locking": workshop(
+            "groove_theory",
+            "Locking Intensive",
+            "Super Freak",
+            "Tanvi Grooves, Kabir Sethi",
+            EventType.INTENSIVE,
+            days=10,
+            sessions=[(date(2031, 1, 10), time(10), time(13)), (date(2031, 1, 11), time(10), time(13))],
+        ),
         "popping": workshop("the_movement_lab", "Popping Essentials", "Billie Jean", "Arjun D'Souza", days=-3),
         "old": workshop("dance_n_addiction", "Old Heels Class", "Levitating", "Meghna Kapoor", days=-40, archived=True),
         "freestyle": workshop("groove_theory", "Freestyle Regulars", "Cypher", "Kabir Sethi", EventType.REGULARS),
@@ -149,19 +161,31 @@ def test_artist_form_edits_aliases_one_per_line(admin_client, catalogue):
     textarea = lxml.html.fromstring(page.content).get_element_by_id("id_aliases")
     assert textarea.text_content().strip().splitlines() == ["Vicky Moves", "Vicky"]
 
-    response = admin_client.post(url, {
-        "artist_id": "vivek.moves", "name": "Vivek Rathore", "aliases": "Vicky Moves\r\n\r\n  Vee  \r\nVicky Moves",
-        "instagram_link": vivek.instagram_link, "image_url": "",
-    })
+    response = admin_client.post(
+        url,
+        {
+            "artist_id": "vivek.moves",
+            "name": "Vivek Rathore",
+            "aliases": "Vicky Moves\r\n\r\n  Vee  \r\nVicky Moves",
+            "instagram_link": vivek.instagram_link,
+            "image_url": "",
+        },
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
     vivek.refresh_from_db()
     assert vivek.aliases == ["Vicky Moves", "Vee"]
 
 
 def test_workshop_artist_autocomplete_finds_an_alias(admin_client, catalogue):
-    response = admin_client.get("/admin/autocomplete/", {
-        "app_label": "studios", "model_name": "workshop", "field_name": "artists", "term": "Nimmi",
-    })
+    response = admin_client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "studios",
+            "model_name": "workshop",
+            "field_name": "artists",
+            "term": "Nimmi",
+        },
+    )
     assert response.status_code == 200
     assert [r["text"] for r in response.json()["results"]] == ["Nimisha Rao (@nimisha.rao)"]
 
@@ -237,7 +261,8 @@ def test_workshop_change_page_has_sessions_inline_and_artist_autocomplete(admin_
     artists = doc.get_element_by_id("id_artists")
     assert "admin-autocomplete" in artists.get("class")
     assert {o.text_content() for o in artists.iter("option") if o.get("selected") is not None} == {
-        "Kabir Sethi (@kabir.sethi)", "Tanvi Mehra (@tanvi_grooves)"
+        "Kabir Sethi (@kabir.sethi)",
+        "Tanvi Mehra (@tanvi_grooves)",
     }
 
 
@@ -266,7 +291,9 @@ def test_workshop_add_page_opens(admin_client):
 def test_a_studio_time_zone_must_be_a_real_zone():
     from django.core.exceptions import ValidationError
 
-    studio = Studio(studio_id="somewhere", name="Somewhere", website="http://127.0.0.1:8008/", time_zone="Mars/Olympus_Mons")
+    studio = Studio(
+        studio_id="somewhere", name="Somewhere", website="http://127.0.0.1:8008/", time_zone="Mars/Olympus_Mons"
+    )
     with pytest.raises(ValidationError) as error:
         studio.full_clean()
     assert list(error.value.message_dict) == ["time_zone"]

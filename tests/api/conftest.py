@@ -66,21 +66,23 @@ def catalogue(db):
     """Two studios, three artists, and workshops in the past, today, the future, undated and archived."""
     today = timezone.localdate()
     day = datetime.timedelta(days=1)
-    dna = Studio.objects.create(studio_id="dance_n_addiction", name="Dance N Addiction", website="http://127.0.0.1:9/dna/")
+    dna = Studio.objects.create(
+        studio_id="dance_n_addiction", name="Dance N Addiction", website="http://127.0.0.1:9/dna/"
+    )
     vibe = Studio.objects.create(studio_id="vibe", name="Vibe Studio", website="http://127.0.0.1:9/vibe/", active=False)
     aadil = Artist.objects.create(artist_id="aadil.khan.dance", name="Aadil Khan")
     meghna = Artist.objects.create(artist_id="meghna.kapoor_", name="Meghna Kapoor", aliases=["Meg K", "Mégha"])
     vivek = Artist.objects.create(artist_id="vivek.moves", name="Vivek Rathore", aliases=["Vicky Moves", "Vicky"])
 
     def workshop(studio, title, dates, artists=(), **fields):
-        first = (
-            timezone.make_aware(datetime.datetime.combine(min(dates), datetime.time(18, 0))) if dates else None
-        )
+        first = timezone.make_aware(datetime.datetime.combine(min(dates), datetime.time(18, 0))) if dates else None
         item = Workshop.objects.create(
             studio=studio, source_url=f"http://127.0.0.1:9/{title}", title=title, first_session_at=first, **fields
         )
         for date in dates:
-            Session.objects.create(workshop=item, date=date, start_time=datetime.time(18, 0), end_time=datetime.time(20, 0))
+            Session.objects.create(
+                workshop=item, date=date, start_time=datetime.time(18, 0), end_time=datetime.time(20, 0)
+            )
         item.artists.set(artists)
         return item
 

@@ -81,7 +81,9 @@ def test_taken_ids_are_409(admin_api, catalogue):
     response = admin_api.post("/api/studios/", {**NEW_STUDIO, "studio_id": "dance_n_addiction"}, format="json")
     assert_error(response, 409, "studio_exists")
     assert Studio.objects.get(studio_id="dance_n_addiction").name == "Dance N Addiction"
-    assert_error(admin_api.post("/api/artists/", {"artist_id": "vivek.moves", "name": "X"}, format="json"), 409, "artist_exists")
+    assert_error(
+        admin_api.post("/api/artists/", {"artist_id": "vivek.moves", "name": "X"}, format="json"), 409, "artist_exists"
+    )
     assert Artist.objects.get(artist_id="vivek.moves").name == "Vivek Rathore"
 
 
@@ -103,7 +105,9 @@ def test_artist_crud(admin_api, catalogue):
         "instagram_link": "",
     }
     assert admin_api.get("/api/artists/new.artist_1/").json()["name"] == "New Artist", "handles may hold dots"
-    patched = admin_api.patch("/api/artists/new.artist_1/", {"aliases": ["A", "B"], "artist_id": "other"}, format="json")
+    patched = admin_api.patch(
+        "/api/artists/new.artist_1/", {"aliases": ["A", "B"], "artist_id": "other"}, format="json"
+    )
     assert patched.json()["aliases"] == ["A", "B"] and patched.json()["artist_id"] == "new.artist_1"
     assert admin_api.delete("/api/artists/new.artist_1/").status_code == 204
     assert not Artist.objects.filter(artist_id="new.artist_1").exists()
@@ -149,7 +153,9 @@ def test_workshops_by_first_session_with_sessions_and_artists(admin_api, catalog
     assert today["studio"] == "dance_n_addiction" and today["studio_name"] == "Dance N Addiction"
     assert [a["artist_id"] for a in today["artists"]] == ["meghna.kapoor_", "vivek.moves"]
     assert set(today["artists"][0]) == {"artist_id", "name", "image_url", "instagram_link"}
-    assert today["sessions"] == [{"date": catalogue["today"].isoformat(), "start_time": "18:00:00", "end_time": "20:00:00"}]
+    assert today["sessions"] == [
+        {"date": catalogue["today"].isoformat(), "start_time": "18:00:00", "end_time": "20:00:00"}
+    ]
     next_week = admin_api.get(f"/api/workshops/{catalogue['workshops']['next_week'].pk}/").json()
     assert [s["date"] for s in next_week["sessions"]] == sorted(s["date"] for s in next_week["sessions"])
     assert next_week["event_type"] == "intensive"
@@ -193,7 +199,9 @@ def test_workshop_filter_values_that_do_not_parse_are_400(admin_api, catalogue, 
 
 def test_studio_workshops_takes_the_same_filters(admin_api, catalogue):
     assert titles(admin_api.get("/api/studios/vibe/workshops/")) == ["spans", "vibe_later"]
-    assert titles(admin_api.get("/api/studios/vibe/workshops/", {"upcoming": "true", "event_type": "regulars"})) == ["vibe_later"]
+    assert titles(admin_api.get("/api/studios/vibe/workshops/", {"upcoming": "true", "event_type": "regulars"})) == [
+        "vibe_later"
+    ]
     assert titles(admin_api.get("/api/studios/dance_n_addiction/workshops/", {"page_size": 2})) == ["past", "today"]
 
 

@@ -44,8 +44,14 @@ def test_non_staff_reader_can_read_but_not_write(reader_api, catalogue):
     # It holds add/change permissions, but is not staff.
     assert_error(reader_api.post("/api/studios/", NEW_STUDIO, format="json"), 403, "permission_denied")
     assert_error(reader_api.patch("/api/studios/vibe/", {"name": "X"}, format="json"), 403, "permission_denied")
-    assert_error(reader_api.post("/api/artists/", {"artist_id": "x", "name": "X"}, format="json"), 403, "permission_denied")
-    assert_error(reader_api.post("/api/runs/", {"job": "process_studio", "subject": "vibe"}, format="json"), 403, "permission_denied")
+    assert_error(
+        reader_api.post("/api/artists/", {"artist_id": "x", "name": "X"}, format="json"), 403, "permission_denied"
+    )
+    assert_error(
+        reader_api.post("/api/runs/", {"job": "process_studio", "subject": "vibe"}, format="json"),
+        403,
+        "permission_denied",
+    )
     assert not Studio.objects.filter(studio_id="new_studio").exists()
     assert Studio.objects.get(studio_id="vibe").name == "Vibe Studio"
 
@@ -90,13 +96,17 @@ def test_malformed_json_is_400_invalid_json(admin_api, catalogue):
 
 
 def test_wrong_content_type_is_415(admin_api, catalogue):
-    response = admin_api.generic("POST", "/api/studios/", "studio_id=x", content_type="application/x-www-form-urlencoded")
+    response = admin_api.generic(
+        "POST", "/api/studios/", "studio_id=x", content_type="application/x-www-form-urlencoded"
+    )
     assert_error(response, 415, "unsupported_media_type")
 
 
 def test_body_too_large_is_413(admin_api, catalogue):
     body = '{"studio_id": "big", "name": "%s"}' % ("x" * 70_000)
-    assert_error(admin_api.generic("POST", "/api/studios/", body, content_type="application/json"), 413, "body_too_large")
+    assert_error(
+        admin_api.generic("POST", "/api/studios/", body, content_type="application/json"), 413, "body_too_large"
+    )
     assert not Studio.objects.filter(studio_id="big").exists()
 
 
@@ -138,7 +148,11 @@ def test_pagination(admin_api, catalogue):
     assert first["previous"] is None and "page=2" in first["next"] and "page_size=3" in first["next"]
     last = admin_api.get("/api/studios/", {"page_size": 3, "page": 3}).json()
     assert len(last["results"]) == 1 and last["next"] is None
-    names = [s["name"] for page in (1, 2, 3) for s in admin_api.get("/api/studios/", {"page_size": 3, "page": page}).json()["results"]]
+    names = [
+        s["name"]
+        for page in (1, 2, 3)
+        for s in admin_api.get("/api/studios/", {"page_size": 3, "page": page}).json()["results"]
+    ]
     assert names == sorted(names) and len(set(names)) == 7
     assert len(admin_api.get("/api/studios/").json()["results"]) == 7, "default page size 50"
     assert len(admin_api.get("/api/studios/", {"page_size": 200}).json()["results"]) == 7

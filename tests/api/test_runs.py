@@ -149,7 +149,11 @@ def test_list_and_filter_runs(admin_api, db):
         assert response.status_code == 200, response.content
         return [(run["job"], run["subject"], run["status"]) for run in response.json()["results"]]
 
-    assert ids({}) == [("other", "a", "succeeded"), ("process_studio", "b", "failed"), ("process_studio", "a", "succeeded")]
+    assert ids({}) == [
+        ("other", "a", "succeeded"),
+        ("process_studio", "b", "failed"),
+        ("process_studio", "a", "succeeded"),
+    ]
     assert ids({"status": "failed"}) == [("process_studio", "b", "failed")]
     assert ids({"job": "process_studio", "subject": "a"}) == [("process_studio", "a", "succeeded")]
     assert ids({"subject": "zzz"}) == []

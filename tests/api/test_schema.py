@@ -100,7 +100,15 @@ def test_stream_parameters_say_what_the_server_takes(client):
     for name in ("Last-Event-ID", "lastEventId"):
         pattern = parameter(events, name)["schema"]["pattern"]
         assert re.search(pattern, "run-7:12") and re.search(pattern, ""), name
-        for refused in ("run-7:x", "run-7:²", "run-٣:1", "run-07:1", f"run-7:{'9' * 19}", "run-7:1,run-8:2", " run-7:1"):
+        for refused in (
+            "run-7:x",
+            "run-7:²",
+            "run-٣:1",
+            "run-07:1",
+            f"run-7:{'9' * 19}",
+            "run-7:1,run-8:2",
+            " run-7:1",
+        ):
             assert not re.search(pattern, refused), (name, refused)
 
 

@@ -113,7 +113,10 @@ def names_another_run(case):
     run_id = (case.path_parameters or {}).get("run_id")
     sent = [(case.headers or {}).get("Last-Event-ID"), (case.query or {}).get("lastEventId")]
     return run_id is not None and any(
-        isinstance(value, str) and value and re.fullmatch(LAST_EVENT_ID_PATTERN, value) and not value.startswith(f"run-{run_id}:")
+        isinstance(value, str)
+        and value
+        and re.fullmatch(LAST_EVENT_ID_PATTERN, value)
+        and not value.startswith(f"run-{run_id}:")
         for value in sent
     )
 
@@ -146,7 +149,9 @@ def test_api_conforms_to_its_schema(daphne_server, api_auth, known_ids):
                 response = case.call(headers=api_auth, timeout=30)
                 stats["cases"] += 1
                 stats["statuses"][response.status_code] += 1
-                assert response.status_code < 500, f"{case.as_curl_command()}\n{response.status_code} {response.text[:2000]}"
+                assert response.status_code < 500, (
+                    f"{case.as_curl_command()}\n{response.status_code} {response.text[:2000]}"
+                )
                 case.validate_response(response, headers=api_auth)
 
             try:
@@ -156,7 +161,9 @@ def test_api_conforms_to_its_schema(daphne_server, api_auth, known_ids):
                 assert mode is GenerationMode.NEGATIVE, operation.label
                 stats["no_negative_data"].append(operation.label)
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001  (collected, reported below)
-                failures[f"{operation.label} ({mode.value}{', known ids' if path_parameters else ''})"] = f"{type(exc).__name__}: {exc}"[:12000]
+                failures[f"{operation.label} ({mode.value}{', known ids' if path_parameters else ''})"] = (
+                    f"{type(exc).__name__}: {exc}"[:12000]
+                )
 
     print(
         f"\nschemathesis stateless: {len(tested)} operations, {stats['cases']} cases, "
@@ -196,7 +203,9 @@ def test_api_conforms_to_its_schema_across_calls(daphne_server, api_auth, known_
                 assert response.status_code < 500, f"{response.status_code} {response.text[:2000]}"
                 super().validate_response(response, case, additional_checks, **kwargs)
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001
-                failures.setdefault(case.operation.label, f"{case.as_curl_command()}\n{type(exc).__name__}: {exc}"[:12000])
+                failures.setdefault(
+                    case.operation.label, f"{case.as_curl_command()}\n{type(exc).__name__}: {exc}"[:12000]
+                )
 
     Workflow.run(
         settings=settings(

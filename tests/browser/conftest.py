@@ -7,7 +7,13 @@ import pytest
 from tests.services import skip_or_fail
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # The README's screenshots are tracked files: rewritten only when asked (`make screenshots`).
 TAKE_SCREENSHOTS = os.environ.get("SCREENSHOTS") == "1"
@@ -33,7 +39,9 @@ class StaffBrowser:
 
     def __init__(self, browser, base_url, color_scheme="light"):
         self.base_url = base_url
-        self.context = browser.new_context(base_url=base_url, color_scheme=color_scheme, viewport={"width": 1280, "height": 900})
+        self.context = browser.new_context(
+            base_url=base_url, color_scheme=color_scheme, viewport={"width": 1280, "height": 900}
+        )
         self.page = self.context.new_page()
         self.errors = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))

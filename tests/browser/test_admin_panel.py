@@ -88,7 +88,10 @@ def test_cancel_ends_a_running_run_as_cancelled(staff, slow_studio):
 
 def test_run_detail_replays_a_finished_run(staff, demo):
     stream = read_stream(
-        "POST", f"{demo['url']}/api/streaming/refresh-workshops", json={"studio_id": "groove_theory"}, headers=demo["auth"]
+        "POST",
+        f"{demo['url']}/api/streaming/refresh-workshops",
+        json={"studio_id": "groove_theory"},
+        headers=demo["auth"],
     )
     run = Run.objects.get(pk=stream.run_id)
     page = staff.page
@@ -108,13 +111,18 @@ def test_run_detail_replays_a_finished_run(staff, demo):
 
 def test_panel_in_dark_mode(browser, demo):
     stream = read_stream(
-        "POST", f"{demo['url']}/api/streaming/refresh-workshops", json={"studio_id": "the_movement_lab"}, headers=demo["auth"]
+        "POST",
+        f"{demo['url']}/api/streaming/refresh-workshops",
+        json={"studio_id": "the_movement_lab"},
+        headers=demo["auth"],
     )
     dark = StaffBrowser(browser, demo["url"], color_scheme="dark")
     try:
         dark.page.goto(f"/admin/streaming/run/{stream.run_id}/change/")
         dark.page.wait_for_selector(FINISHED.format("succeeded"))
-        dark.page.wait_for_selector(".run-panel__connection[data-state='finished']")  # the log replayed, for the screenshot
+        dark.page.wait_for_selector(
+            ".run-panel__connection[data-state='finished']"
+        )  # the log replayed, for the screenshot
         background = dark.page.eval_on_selector(".run-panel", "el => getComputedStyle(el).backgroundColor")
         assert background != "rgb(255, 255, 255)", "the panel follows the admin's dark theme"
         dark.screenshot("panel-finished-dark.png", dark.page.locator(".run-panel"))

@@ -24,7 +24,7 @@ def extract(html, url):
 def _short(iri):
     for prefix in SCHEMA_PREFIXES:
         if iri.startswith(prefix):
-            return iri[len(prefix):]
+            return iri[len(prefix) :]
     return iri
 
 
@@ -96,7 +96,12 @@ def _event(item):
             for o in _as_list(item.get("offers"))
         ],
         "subEvent": [
-            {"type": sorted(_types(s)), "name": s.get("name"), "startDate": s.get("startDate"), "endDate": s.get("endDate")}
+            {
+                "type": sorted(_types(s)),
+                "name": s.get("name"),
+                "startDate": s.get("startDate"),
+                "endDate": s.get("endDate"),
+            }
             for s in _as_list(item.get("subEvent"))
         ],
     }

@@ -43,7 +43,9 @@ def test_load_demo_creates_the_studios_and_artists():
     assert dna.website == "http://127.0.0.1:8008/demo/sites/dance_n_addiction/"
     assert (dna.max_depth, dna.concurrency, dna.active, dna.render_js) == (1, 5, True, False)
     assert set(Studio.objects.values_list("studio_id", flat=True)) == {
-        "dance_n_addiction", "groove_theory", "the_movement_lab"
+        "dance_n_addiction",
+        "groove_theory",
+        "the_movement_lab",
     }
     vivek = Artist.objects.get(artist_id="vivek.moves")
     assert vivek.name == "Vivek Rathore" and "Vicky Moves" in vivek.aliases

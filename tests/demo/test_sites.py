@@ -287,8 +287,10 @@ def test_performer_match_expectation_is_sound(appearance, settings):
         assert score(name, expected["name"]) < threshold, "the alias, not the name, must be what matches"
     elif how == "fuzzy":
         assert not any(exact(aid) for aid in artists)
-        scores = {aid: max(fuzz.token_sort_ratio(name, n, processor=utils.default_process) for n in ns)
-                  for aid, ns in names_of.items()}
+        scores = {
+            aid: max(fuzz.token_sort_ratio(name, n, processor=utils.default_process) for n in ns)
+            for aid, ns in names_of.items()
+        }
         best = max(scores, key=scores.get)
         assert best == expected["artist_id"] and scores[best] >= threshold
         assert sorted(scores.values())[-2] < threshold, "only one artist is close"

@@ -22,8 +22,13 @@ def llm_reads_the_page(body):
     price = re.search(r"Price: ([^\n]+)\.", text)
     if not song:
         return completion(answer(is_valid=False))
-    return completion(answer(detail(when(DAY, "07:00 PM"), by="Jane Doe", song=song.group(1),
-                                    pricing_info=price.group(1) if price else None)))
+    return completion(
+        answer(
+            detail(
+                when(DAY, "07:00 PM"), by="Jane Doe", song=song.group(1), pricing_info=price.group(1) if price else None
+            )
+        )
+    )
 
 
 def page(number, price="₹1,000", etag=True):
@@ -49,5 +54,7 @@ def llm_site(site, llm_settings, llm_server, fast):  # noqa: F811
         site.add(f"/w/{number}/", page(number))
         links.append(f'<a href="/w/{number}/">{number}</a>')
     site.add("/", "<html><body>" + "".join(links) + "</body></html>")
-    studio = Studio.objects.create(studio_id="fresh", name="Fresh", website=site.url("/"), link_pattern="/w/", extraction="llm")
+    studio = Studio.objects.create(
+        studio_id="fresh", name="Fresh", website=site.url("/"), link_pattern="/w/", extraction="llm"
+    )
     return studio

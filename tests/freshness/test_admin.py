@@ -24,13 +24,30 @@ def test_the_studio_list_shows_the_schedule_the_next_refresh_and_the_last_run(ad
 
 def test_the_run_page_has_a_changes_section_and_the_llm_cost(admin_client, studio, settings):
     settings.LLM_PRICE_INPUT_PER_MTOK, settings.LLM_PRICE_OUTPUT_PER_MTOK = 0.15, 0.60
-    run = Run.objects.create(job="process_studio", subject="s", status="succeeded", finished_at=timezone.now(),
-                             summary={"llm_tokens": {"prompt_tokens": 1_000_000, "completion_tokens": 100_000,
-                                                     "total_tokens": 1_100_000, "requests": 40}})
+    run = Run.objects.create(
+        job="process_studio",
+        subject="s",
+        status="succeeded",
+        finished_at=timezone.now(),
+        summary={
+            "llm_tokens": {
+                "prompt_tokens": 1_000_000,
+                "completion_tokens": 100_000,
+                "total_tokens": 1_100_000,
+                "requests": 40,
+            }
+        },
+    )
     workshop = Workshop.objects.create(studio=studio, source_url="https://example.com/w/1", title="Heels")
-    WorkshopChange.objects.create(run=run, studio=studio, workshop=workshop, kind="updated", title="Heels",
-                                  source_url=workshop.source_url,
-                                  fields={"pricing_info": {"old": "₹1,000", "new": "₹1,500"}})
+    WorkshopChange.objects.create(
+        run=run,
+        studio=studio,
+        workshop=workshop,
+        kind="updated",
+        title="Heels",
+        source_url=workshop.source_url,
+        fields={"pricing_info": {"old": "₹1,000", "new": "₹1,500"}},
+    )
     page = admin_client.get(f"/admin/streaming/run/{run.pk}/change/").content.decode()
     assert "Changes" in page and "pricing_info" in page and "₹1,000 → ₹1,500" in page
     assert "1,100,000 tokens" in page and "about $0.2100" in page
@@ -46,6 +63,9 @@ def test_the_studio_page_shows_this_months_llm_use_against_the_budget(admin_clie
 
 def test_full_refresh_action_starts_a_run_that_rereads_everything(admin_client, studio, monkeypatch):
     started = []
-    monkeypatch.setattr("studios.admin.start_run", lambda job, subject, params=None, user=None: started.append(params) or (Run(pk=1), True))
+    monkeypatch.setattr(
+        "studios.admin.start_run",
+        lambda job, subject, params=None, user=None: started.append(params) or (Run(pk=1), True),
+    )
     admin_client.post("/admin/studios/studio/", {"action": "full_refresh_selected", "_selected_action": [studio.pk]})
     assert started == [{"full_refresh": True}]

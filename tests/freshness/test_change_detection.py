@@ -22,7 +22,9 @@ def changes(run, kind=None):
     return list(rows.filter(kind=kind) if kind else rows)
 
 
-def test_an_unchanged_sites_second_run_calls_the_llm_0_times_and_reports_every_workshop_unchanged(llm_site, llm_server, site):
+def test_an_unchanged_sites_second_run_calls_the_llm_0_times_and_reports_every_workshop_unchanged(
+    llm_site, llm_server, site
+):
     first = run_for(llm_site)
     summary = process_studio(llm_site, FakeReporter(), run=first)
     assert len(llm_server.requests) == 3 and summary["workshops_created"] == 3

@@ -18,8 +18,15 @@ def run_with_changes():
     for n, kind in enumerate(["created", "updated", "unchanged", "unchanged", "archived"]):
         workshop = Workshop.objects.create(studio=studio, source_url=f"https://example.com/w/{n}", title=f"W{n}")
         fields = {"pricing_info": {"old": "₹1,000", "new": "₹1,500"}} if kind == "updated" else {}
-        WorkshopChange.objects.create(run=run, studio=studio, workshop=workshop, kind=kind, title=workshop.title,
-                                      source_url=workshop.source_url, fields=fields)
+        WorkshopChange.objects.create(
+            run=run,
+            studio=studio,
+            workshop=workshop,
+            kind=kind,
+            title=workshop.title,
+            source_url=workshop.source_url,
+            fields=fields,
+        )
     return run
 
 
@@ -34,10 +41,23 @@ def client_with(*perms):
 def test_lists_a_runs_changes_filtered_by_kind(run_with_changes):
     client = client_with("view_run")
     body = client.get(f"/api/runs/{run_with_changes.pk}/changes/").json()
-    assert body["count"] == 5 and [c["kind"] for c in body["results"]] == ["created", "updated", "unchanged", "unchanged", "archived"]
+    assert body["count"] == 5 and [c["kind"] for c in body["results"]] == [
+        "created",
+        "updated",
+        "unchanged",
+        "unchanged",
+        "archived",
+    ]
     updated = client.get(f"/api/runs/{run_with_changes.pk}/changes/?kind=updated").json()["results"]
-    assert updated == [{**updated[0], "kind": "updated", "studio": "s", "title": "W1",
-                        "fields": {"pricing_info": {"old": "₹1,000", "new": "₹1,500"}}}]
+    assert updated == [
+        {
+            **updated[0],
+            "kind": "updated",
+            "studio": "s",
+            "title": "W1",
+            "fields": {"pricing_info": {"old": "₹1,000", "new": "₹1,500"}},
+        }
+    ]
     page = client.get(f"/api/runs/{run_with_changes.pk}/changes/?page_size=2&page=2").json()
     assert page["count"] == 5 and len(page["results"]) == 2
 

@@ -51,7 +51,7 @@ def test_robots_txt_can_be_ignored_per_studio(polite_site):
 def test_the_sitemap_seeds_discovery(polite_site):
     polite_site.add("/w/4/", EVENT.format(n=4))  # linked from no page
     sitemap = f"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
-    <url><loc>{polite_site.url('/w/4/')}</loc></url><url><loc>{polite_site.url('/about/')}</loc></url></urlset>"""
+    <url><loc>{polite_site.url("/w/4/")}</loc></url><url><loc>{polite_site.url("/about/")}</loc></url></urlset>"""
     polite_site.add("/sitemap.xml", Response(sitemap, content_type="application/xml"))
     reporter = FakeReporter()
     summary = process_studio(studio_for(polite_site), reporter)

@@ -51,11 +51,15 @@ def test_a_new_schedule_is_due_after_its_interval_and_off_means_never(db, settin
     new.name = "Renamed"
     due = new.next_refresh_at
     new.save()
-    assert Studio.objects.get(pk=new.pk).next_refresh_at == due, "an edit that leaves the schedule alone keeps its due time"
+    assert Studio.objects.get(pk=new.pk).next_refresh_at == due, (
+        "an edit that leaves the schedule alone keeps its due time"
+    )
 
 
 def test_a_cron_schedule_counts_in_the_studios_time_zone(db):
-    studio = Studio(studio_id="c", name="C", website="https://example.com/", refresh_cron="0 6 * * *", time_zone="Asia/Kolkata")
+    studio = Studio(
+        studio_id="c", name="C", website="https://example.com/", refresh_cron="0 6 * * *", time_zone="Asia/Kolkata"
+    )
     moment = datetime(2031, 5, 4, 1, 0, tzinfo=ZoneInfo("UTC"))  # 06:30 in Kolkata: today's 06:00 has passed
     following = studio.next_refresh_after(moment)
     assert following.astimezone(ZoneInfo("Asia/Kolkata")) == datetime(2031, 5, 5, 6, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
@@ -84,7 +88,9 @@ def test_missed_due_times_collapse_into_one_run(due_studio):
 
 
 def test_a_studio_with_an_active_run_is_not_started_twice(due_studio):
-    active = Run.objects.create(job=PROCESS_STUDIO, subject="timely", status=RunStatus.RUNNING, heartbeat_at=timezone.now())
+    active = Run.objects.create(
+        job=PROCESS_STUDIO, subject="timely", status=RunStatus.RUNNING, heartbeat_at=timezone.now()
+    )
     assert start_due_runs() == []
     assert list(Run.objects.values_list("pk", flat=True)) == [active.pk]
     assert "still going" in active.events.last().data["data"]["message"]

@@ -90,10 +90,14 @@ def test_lone_surrogate_in_rest_text_fields(client, admin_token, studio, path, b
 def test_odd_last_event_ids_are_refused_on_the_events_endpoint(client, admin_token, seq):
     run = Run.objects.create(job="process_studio", subject="x", status="succeeded")
     response = client.get(
-        f"/api/runs/{run.pk}/events/", HTTP_AUTHORIZATION=f"Token {admin_token}", HTTP_LAST_EVENT_ID=f"run-{run.pk}:{seq}"
+        f"/api/runs/{run.pk}/events/",
+        HTTP_AUTHORIZATION=f"Token {admin_token}",
+        HTTP_LAST_EVENT_ID=f"run-{run.pk}:{seq}",
     )
     assert_error(response, 400, "invalid_last_event_id")
-    response = client.get(f"/api/runs/{run.pk}/events/", {"lastEventId": f"run-{run.pk}:{seq}"}, HTTP_AUTHORIZATION=f"Token {admin_token}")
+    response = client.get(
+        f"/api/runs/{run.pk}/events/", {"lastEventId": f"run-{run.pk}:{seq}"}, HTTP_AUTHORIZATION=f"Token {admin_token}"
+    )
     assert_error(response, 400, "invalid_last_event_id")
 
 

@@ -36,12 +36,20 @@ ODD_CHARACTERS = st.one_of(
     st.sampled_from(["\x00", "²", "٣", "۹", "߀", "१", "Ⅻ", "𝟗", ",", ":", "-", " ", "\n", "\U0001f483"]),
 )
 ODD_TEXT = st.one_of(
-    st.lists(st.one_of(st.text(ODD_CHARACTERS, max_size=8), st.sampled_from(["run-", "run-1:", "1"])), max_size=6).map("".join),
-    st.builds(lambda digits, prefix: prefix + digits, st.text("0123456789", min_size=18, max_size=6000), st.sampled_from(["", "run-", "run-1:"])),
+    st.lists(st.one_of(st.text(ODD_CHARACTERS, max_size=8), st.sampled_from(["run-", "run-1:", "1"])), max_size=6).map(
+        "".join
+    ),
+    st.builds(
+        lambda digits, prefix: prefix + digits,
+        st.text("0123456789", min_size=18, max_size=6000),
+        st.sampled_from(["", "run-", "run-1:"]),
+    ),
 )
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(ODD_CHARACTERS, max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(ODD_CHARACTERS, max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(ODD_CHARACTERS, max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -61,10 +69,17 @@ def nested_json(draw):
 BODIES = st.one_of(
     st.binary(max_size=300),
     nested_json(),
-    st.builds(lambda value, ascii_only: json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass"), JSON_VALUES, st.booleans()),
+    st.builds(
+        lambda value, ascii_only: json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass"),
+        JSON_VALUES,
+        st.booleans(),
+    ),
     st.builds(lambda value: json.dumps({"studio_id": value}).encode(), ODD_TEXT),
     # Just over the limit, whatever Content-Length says.
-    st.builds(lambda chunk: (chunk * (MAX_JSON_BODY // len(chunk) + 1))[: MAX_JSON_BODY + 1], st.binary(min_size=1, max_size=3)),
+    st.builds(
+        lambda chunk: (chunk * (MAX_JSON_BODY // len(chunk) + 1))[: MAX_JSON_BODY + 1],
+        st.binary(min_size=1, max_size=3),
+    ),
 )
 NOT_IN_HEADERS = str.maketrans("", "", "\x00\r\n")
 CONTENT_TYPES = st.one_of(
@@ -90,7 +105,9 @@ CONTENT_TYPES = st.one_of(
 # The parser reads the request's encoding, which Django takes from the Content-Type's charset when
 # codecs.lookup() knows it: any codec Python has, text or not. (A charset with NUL, which
 # codecs.lookup() cannot even look up, never gets this far: daphne refuses NUL in a header.)
-CHARSETS = st.sampled_from(sorted({*encodings.aliases.aliases, *encodings.aliases.aliases.values(), "undefined", "idna"}))
+CHARSETS = st.sampled_from(
+    sorted({*encodings.aliases.aliases, *encodings.aliases.aliases.values(), "undefined", "idna"})
+)
 
 # Header values reach Django as bytes read as Latin-1, without the NUL, CR and LF that daphne refuses.
 HEADER_TEXT = st.one_of(st.binary(max_size=60), ODD_TEXT.map(lambda text: text.encode("utf-8", "surrogatepass"))).map(
@@ -98,7 +115,9 @@ HEADER_TEXT = st.one_of(st.binary(max_size=60), ODD_TEXT.map(lambda text: text.e
 )
 
 FAST = settings(max_examples=300, deadline=None, derandomize=True)
-WITH_DB = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+WITH_DB = settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 rf = RequestFactory()
 
@@ -109,7 +128,9 @@ def json_request(body, content_type, content_length=None):
 
 
 @FAST
-@given(body=BODIES, content_type=CONTENT_TYPES, content_length=st.one_of(st.none(), st.text(ODD_CHARACTERS, max_size=6)))
+@given(
+    body=BODIES, content_type=CONTENT_TYPES, content_length=st.one_of(st.none(), st.text(ODD_CHARACTERS, max_size=6))
+)
 def test_the_stream_endpoints_body_reader_returns_an_object_or_a_request_error(body, content_type, content_length):
     request = json_request(body, content_type, content_length)
     try:
@@ -234,7 +255,9 @@ def close_stream(response):
         request_finished.connect(close_old_connections)
 
 
-E2E = settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+E2E = settings(
+    max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @E2E
@@ -261,18 +284,24 @@ def test_any_body_gets_an_answer_not_a_server_error(api, target, body, content_t
 
 @E2E
 @given(
-    path=st.sampled_from([REFRESH, PROCESS, "/api/runs/{run}/events/", "/api/studios/", "/api/artists/", "/api/workshops/", "/api/runs/"]),
+    path=st.sampled_from(
+        [REFRESH, PROCESS, "/api/runs/{run}/events/", "/api/studios/", "/api/artists/", "/api/workshops/", "/api/runs/"]
+    ),
     query=st.one_of(
         st.binary(max_size=80).map(lambda raw: raw.decode("latin-1")),
         st.builds(
             lambda name, value: f"{name}={quote_from_bytes(value.encode('utf-8', 'surrogatepass'))}",
-            st.sampled_from(["studio_id", "lastEventId", "page", "page_size", "search", "status", "studio", "date_from", "archived"]),
+            st.sampled_from(
+                ["studio_id", "lastEventId", "page", "page_size", "search", "status", "studio", "date_from", "archived"]
+            ),
             st.one_of(ODD_TEXT, st.just("dance_n_addiction")),
         ),
     ),
     last_event_id=st.one_of(st.none(), HEADER_TEXT, st.builds(lambda seq: f"run-{{run}}:{seq}", st.integers(0, 5))),
 )
 def test_any_query_and_last_event_id_get_an_answer_not_a_server_error(api, path, query, last_event_id):
-    headers = {} if last_event_id is None else {"HTTP_LAST_EVENT_ID": last_event_id.replace("{run}", str(api["run"].pk))}
+    headers = (
+        {} if last_event_id is None else {"HTTP_LAST_EVENT_ID": last_event_id.replace("{run}", str(api["run"].pk))}
+    )
     response = api["client"].get(path.format(run=api["run"].pk), QUERY_STRING=query, **headers)
     assert_answered(response)

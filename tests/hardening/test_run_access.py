@@ -39,7 +39,12 @@ def test_a_non_staff_operator_may_start_and_cancel_on_every_path(client, studio)
     streamed = client.get(PROCESS, {"studio_id": studio.studio_id}, **operator)
     assert streamed.status_code == 200
     streamed.close()
-    started = client.post("/api/runs/", {"job": "process_studio", "subject": studio.studio_id}, content_type="application/json", **operator)
+    started = client.post(
+        "/api/runs/",
+        {"job": "process_studio", "subject": studio.studio_id},
+        content_type="application/json",
+        **operator,
+    )
     assert started.status_code in (200, 201), started.content
     cancelled = client.post(f"/api/runs/{running_run().pk}/cancel/", **operator)
     assert cancelled.status_code == 202, cancelled.content
@@ -55,7 +60,12 @@ def test_a_watcher_may_watch_but_neither_start_nor_cancel(client, studio):
     stream.close()
     for response in (
         client.get(PROCESS, {"studio_id": studio.studio_id}, **watcher),
-        client.post("/api/runs/", {"job": "process_studio", "subject": studio.studio_id}, content_type="application/json", **watcher),
+        client.post(
+            "/api/runs/",
+            {"job": "process_studio", "subject": studio.studio_id},
+            content_type="application/json",
+            **watcher,
+        ),
         client.post(f"/api/runs/{run.pk}/cancel/", **watcher),
     ):
         assert response.status_code == 403, response.content
@@ -67,14 +77,21 @@ def test_starting_without_the_view_permission_is_refused_on_every_path(client, s
     blind = make_user("blind", "streaming.add_run", "streaming.change_run")
     for response in (
         client.get(PROCESS, {"studio_id": studio.studio_id}, **blind),
-        client.post("/api/runs/", {"job": "process_studio", "subject": studio.studio_id}, content_type="application/json", **blind),
+        client.post(
+            "/api/runs/",
+            {"job": "process_studio", "subject": studio.studio_id},
+            content_type="application/json",
+            **blind,
+        ),
         client.post(f"/api/runs/{running_run().pk}/cancel/", **blind),
     ):
         assert response.status_code == 403, response.content
     assert not Run.objects.filter(subject=studio.studio_id).exists()
 
 
-@pytest.mark.parametrize("referer", ["https://evil.example/page", "http://testserver.evil.example/", "https://testserver/"])
+@pytest.mark.parametrize(
+    "referer", ["https://evil.example/page", "http://testserver.evil.example/", "https://testserver/"]
+)
 def test_a_session_get_with_a_foreign_referer_starts_nothing(admin_client, studio, referer):
     response = admin_client.get(PROCESS, {"studio_id": studio.studio_id}, HTTP_REFERER=referer)
     assert response.status_code == 403, response.content

@@ -17,7 +17,9 @@ def expected_workshops(studio_id):
     expected = {}
     for page in studio["workshops"]:
         for event in sites.page_events(page):
-            sessions = [(today + timedelta(days=offset), _clock(start), _clock(end)) for offset, start, end in event["sessions"]]
+            sessions = [
+                (today + timedelta(days=offset), _clock(start), _clock(end)) for offset, start, end in event["sessions"]
+            ]
             if max(date for date, _start, _end in sessions) < today:
                 continue
             artists = {p["expect"][1] for p in event["performers"] if p["expect"][0] != "unmatched"}

@@ -51,9 +51,7 @@ def start_and_read_until_processed(base_url, auth, studio_id, links):
     """Start processing a studio and read its stream until `links` links are done, then drop it."""
 
     def processed(events):
-        return any(
-            type_ == "progress_bar" and envelope["data"]["current"] >= links for _id, type_, envelope in events
-        )
+        return any(type_ == "progress_bar" and envelope["data"]["current"] >= links for _id, type_, envelope in events)
 
     return read_stream(
         "POST",

@@ -66,7 +66,9 @@ def test_idle_streams_hold_no_thread_and_no_database_connection(make_daphne, sta
     if connection.vendor != "sqlite":
         pytest.skip("counts the SQLite file's descriptors; PostgreSQL runs cover delivery elsewhere")
     server = make_daphne(STREAM_MAX_PER_USER="500")
-    run = Run.objects.create(job="process_studio", subject="quiet", status=RunStatus.RUNNING, heartbeat_at=timezone.now())
+    run = Run.objects.create(
+        job="process_studio", subject="quiet", status=RunStatus.RUNNING, heartbeat_at=timezone.now()
+    )
     url = f"{server.url}/api/runs/{run.pk}/events/"
     pid = server.process.pid
 

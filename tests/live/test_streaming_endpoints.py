@@ -73,7 +73,9 @@ def test_post_refresh_workshops_streams_a_run_to_its_end(demo):
 
 @pytest.mark.parametrize("path", ["process-studio", "refresh-workshops"])
 def test_get_endpoints_stream_a_run_to_its_end(demo, path):
-    stream = read_stream("GET", f"{demo['url']}/api/streaming/{path}", params={"studio_id": STUDIO}, headers=demo["auth"])
+    stream = read_stream(
+        "GET", f"{demo['url']}/api/streaming/{path}", params={"studio_id": STUDIO}, headers=demo["auth"]
+    )
     assert_complete_run_stream(stream)
     assert_catalogue_matches_demo(STUDIO)
 
@@ -121,7 +123,9 @@ def test_simultaneous_starts_join_one_run(demo):
 
 
 def test_reconnect_with_last_event_id_yields_exactly_the_later_events(demo):
-    full = read_stream("GET", f"{demo['url']}/api/streaming/process-studio", params={"studio_id": STUDIO}, headers=demo["auth"])
+    full = read_stream(
+        "GET", f"{demo['url']}/api/streaming/process-studio", params={"studio_id": STUDIO}, headers=demo["auth"]
+    )
     assert_complete_run_stream(full)
     events_url = f"{demo['url']}/api/runs/{full.run_id}/events/"
     for cut in (1, len(full.events) // 2, len(full.events) - 1):
@@ -139,16 +143,22 @@ def test_reconnect_with_last_event_id_yields_exactly_the_later_events(demo):
 
 
 def test_reconnect_after_the_end_is_told_the_run_finished(demo):
-    full = read_stream("GET", f"{demo['url']}/api/streaming/process-studio", params={"studio_id": STUDIO}, headers=demo["auth"])
+    full = read_stream(
+        "GET", f"{demo['url']}/api/streaming/process-studio", params={"studio_id": STUDIO}, headers=demo["auth"]
+    )
     resumed = read_stream(
-        "GET", f"{demo['url']}/api/runs/{full.run_id}/events/", headers={**demo["auth"], "Last-Event-ID": full.events[-1][0]}
+        "GET",
+        f"{demo['url']}/api/runs/{full.run_id}/events/",
+        headers={**demo["auth"], "Last-Event-ID": full.events[-1][0]},
     )
     assert resumed.types == ["close"]
     assert resumed.events[0][2]["data"]["reason"] == "finished"
 
 
 def test_stream_errors_are_json_before_any_stream(demo):
-    stream = read_stream("GET", f"{demo['url']}/api/streaming/process-studio", params={"studio_id": "nope"}, headers=demo["auth"])
+    stream = read_stream(
+        "GET", f"{demo['url']}/api/streaming/process-studio", params={"studio_id": "nope"}, headers=demo["auth"]
+    )
     assert stream.status == 404
     assert stream.events[0][2] == {"error": {"code": "studio_not_found", "message": "There is no studio 'nope'."}}
     assert Run.objects.count() == 0
@@ -172,15 +182,23 @@ def test_only_users_allowed_to_see_runs_can_read_a_stream(demo):
     from django.contrib.auth.models import Permission
     from rest_framework.authtoken.models import Token
 
-    full = read_stream("GET", f"{demo['url']}/api/streaming/process-studio", params={"studio_id": STUDIO}, headers=demo["auth"])
+    full = read_stream(
+        "GET", f"{demo['url']}/api/streaming/process-studio", params={"studio_id": STUDIO}, headers=demo["auth"]
+    )
     users = get_user_model().objects
     viewer = users.create_user("viewer", "v@example.com", "pw-123456")
     viewer.user_permissions.add(Permission.objects.get(codename="view_run"))
     stranger = users.create_user("stranger", "s@example.com", "pw-123456", is_staff=True)
     events_url = f"{demo['url']}/api/runs/{full.run_id}/events/"
 
-    watched = read_stream("GET", events_url, headers={"Authorization": f"Token {Token.objects.create(user=viewer).key}"})
+    watched = read_stream(
+        "GET", events_url, headers={"Authorization": f"Token {Token.objects.create(user=viewer).key}"}
+    )
     assert watched.events == full.events
-    refused = read_stream("GET", events_url, headers={"Authorization": f"Token {Token.objects.create(user=stranger).key}"})
+    refused = read_stream(
+        "GET", events_url, headers={"Authorization": f"Token {Token.objects.create(user=stranger).key}"}
+    )
     assert refused.status == 403
-    assert refused.events == [(None, "http-error", {"error": {"code": "permission_denied", "message": "You may not view runs."}})]
+    assert refused.events == [
+        (None, "http-error", {"error": {"code": "permission_denied", "message": "You may not view runs."}})
+    ]

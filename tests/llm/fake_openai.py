@@ -103,8 +103,13 @@ def answer(*details, is_valid=True, event_type="workshop"):
 
 
 def detail(*times, by="", song=None, pricing_info=None, artist_id_list=()):
-    return {"time_details": list(times), "by": by, "song": song, "pricing_info": pricing_info,
-            "artist_id_list": list(artist_id_list)}
+    return {
+        "time_details": list(times),
+        "by": by,
+        "song": song,
+        "pricing_info": pricing_info,
+        "artist_id_list": list(artist_id_list),
+    }
 
 
 def when(day, start=None, end=None):
@@ -208,7 +213,7 @@ class FakeOpenAI:
         if body.get("model") != MODEL:
             problems.append(f"model {body.get('model')!r}, not {MODEL!r}")
         response_format = body.get("response_format") or {}
-        schema = (response_format.get("json_schema") or {})
+        schema = response_format.get("json_schema") or {}
         if response_format.get("type") != "json_schema" or schema.get("strict") is not True:
             problems.append(f"response_format is not a strict json_schema: {response_format!r:.200}")
         elif without_descriptions(schema.get("schema")) != EXPECTED_SCHEMA:

@@ -21,11 +21,28 @@ TWO_ROUTINES = """<html><head><title>Weekend</title></head><body><h1>Weekend wor
 
 
 def test_a_cut_off_answer_is_asked_again_in_parts_and_nothing_half_is_kept(extractor, llm_server, context):  # noqa: F811
-    llm_server.add(completion('{"is_valid": true, "event_type": "workshop", "event_details": [{"time', finish_reason="length"))
-    llm_server.add(completion(answer(detail(when(date(2031, 3, 15), "04:00 PM"), by="Aadil Khan", song="Fusion",
-                                            artist_id_list=["aadil.khan.dance"]))))
-    llm_server.add(completion(answer(detail(when(date(2031, 3, 16), "11:00 AM"), by="Meg K", song="Heels",
-                                            artist_id_list=["meghna.kapoor_"]))))
+    llm_server.add(
+        completion('{"is_valid": true, "event_type": "workshop", "event_details": [{"time', finish_reason="length")
+    )
+    llm_server.add(
+        completion(
+            answer(
+                detail(
+                    when(date(2031, 3, 15), "04:00 PM"),
+                    by="Aadil Khan",
+                    song="Fusion",
+                    artist_id_list=["aadil.khan.dance"],
+                )
+            )
+        )
+    )
+    llm_server.add(
+        completion(
+            answer(
+                detail(when(date(2031, 3, 16), "11:00 AM"), by="Meg K", song="Heels", artist_id_list=["meghna.kapoor_"])
+            )
+        )
+    )
     events = extractor.extract(page(TWO_ROUTINES), context)
 
     assert [e.song for e in events] == ["Fusion", "Heels"]

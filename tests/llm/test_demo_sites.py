@@ -30,8 +30,13 @@ def test_demo_command_option_lists_the_extra_sites():
     out = StringIO()
     call_command("demo", "--extra-studios", stdout=out)
     output = out.getvalue()
-    assert "rhythm_republic      http://127.0.0.1:8008/demo/sites/rhythm_republic/  (json-ld, rendered with Chromium)" in output
-    assert "tarang_dance_house   http://127.0.0.1:8008/demo/sites/tarang_dance_house/  (plain text, for the LLM)" in output
+    assert (
+        "rhythm_republic      http://127.0.0.1:8008/demo/sites/rhythm_republic/  (json-ld, rendered with Chromium)"
+        in output
+    )
+    assert (
+        "tarang_dance_house   http://127.0.0.1:8008/demo/sites/tarang_dance_house/  (plain text, for the LLM)" in output
+    )
     assert Studio.objects.count() == 5
 
 
@@ -48,7 +53,9 @@ def test_the_plain_text_pages_carry_no_structured_data_only_prose(client, slug):
     url = f"/demo/sites/tarang_dance_house/workshops/{slug}/"
     response = client.get(url)
     assert response.status_code == 200
-    data = extruct.extract(response.content, base_url=f"http://testserver{url}", syntaxes=["json-ld", "microdata", "rdfa"])
+    data = extruct.extract(
+        response.content, base_url=f"http://testserver{url}", syntaxes=["json-ld", "microdata", "rdfa"]
+    )
     assert data["json-ld"] == [] and data["microdata"] == []
     assert not [item for item in data["rdfa"] if set(item) - {"@id"}], "only the page node itself"
     html = response.content.decode()

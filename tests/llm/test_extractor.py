@@ -100,7 +100,12 @@ def test_the_answer_becomes_events_with_handles_sessions_and_prices(extractor, l
         (datetime(2031, 3, 15, 16, 0), datetime(2031, 3, 15, 18, 0)),
         (datetime(2031, 3, 16, 11, 30), None),
     ]
-    assert extractor.usage.as_dict() == {"prompt_tokens": 500, "completion_tokens": 80, "total_tokens": 580, "requests": 1}
+    assert extractor.usage.as_dict() == {
+        "prompt_tokens": 500,
+        "completion_tokens": 80,
+        "total_tokens": 580,
+        "requests": 1,
+    }
 
 
 def test_separate_routines_unknown_artists_and_invented_ids(extractor, llm_server, context):
@@ -109,8 +114,12 @@ def test_separate_routines_unknown_artists_and_invented_ids(extractor, llm_serve
             answer(
                 detail(when(date(2031, 4, 1)), by="Meg K", song="Levitating", artist_id_list=["MEGHNA.KAPOOR_"]),
                 # An id that is not in the list is dropped; the billed name still goes to matching.
-                detail(when(date(2031, 4, 1), "10:00 PM", "01:00 AM"), by="Rohan Pillai", song=None,
-                       artist_id_list=["rohan.invented"]),
+                detail(
+                    when(date(2031, 4, 1), "10:00 PM", "01:00 AM"),
+                    by="Rohan Pillai",
+                    song=None,
+                    artist_id_list=["rohan.invented"],
+                ),
                 event_type="intensive",
             )
         )
@@ -184,14 +193,22 @@ def test_a_server_that_never_answers_in_time_fails_the_page(extractor, llm_serve
         (completion("Sure! Here are the workshops: none."), "the answer is not valid JSON"),
         (completion(None, refusal="I can't help with that."), "the model refused: I can't help with that."),
         (completion(""), "the answer is empty"),
-        (completion({"is_valid": True, "event_type": "party", "event_details": []}),
-         r"the answer does not match the schema \(event_type: .*"),
-        (completion(answer(detail(when(date(2031, 2, 1)) | {"month": 13}, by="A"))),
-         r"the answer does not match the schema \(event_details.0.time_details.0: .*"),
-        (completion(answer(detail(when(date(2031, 2, 1), "sevenish"), by="A"))),
-         r"the answer does not match the schema \(event_details.0.time_details.0.start_time: .*sevenish.*"),
-        (completion({"is_valid": True, "event_type": "workshop"}),
-         r"the answer does not match the schema \(event_details: Field required\)"),
+        (
+            completion({"is_valid": True, "event_type": "party", "event_details": []}),
+            r"the answer does not match the schema \(event_type: .*",
+        ),
+        (
+            completion(answer(detail(when(date(2031, 2, 1)) | {"month": 13}, by="A"))),
+            r"the answer does not match the schema \(event_details.0.time_details.0: .*",
+        ),
+        (
+            completion(answer(detail(when(date(2031, 2, 1), "sevenish"), by="A"))),
+            r"the answer does not match the schema \(event_details.0.time_details.0.start_time: .*sevenish.*",
+        ),
+        (
+            completion({"is_valid": True, "event_type": "workshop"}),
+            r"the answer does not match the schema \(event_details: Field required\)",
+        ),
     ],
     ids=["broken-json", "prose", "refusal", "empty", "bad-enum", "month-13", "bad-time", "missing-field"],
 )
@@ -259,8 +276,15 @@ def test_configurations_for_openai_and_local_servers(settings):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("06:30 PM", clock(18, 30)), ("6:30pm", clock(18, 30)), ("12:00 AM", clock(0, 0)), ("12:15 PM", clock(12, 15)),
-        ("7 P.M.", clock(19, 0)), ("18:45", clock(18, 45)), (None, None), ("", None), ("TBA", None),
+        ("06:30 PM", clock(18, 30)),
+        ("6:30pm", clock(18, 30)),
+        ("12:00 AM", clock(0, 0)),
+        ("12:15 PM", clock(12, 15)),
+        ("7 P.M.", clock(19, 0)),
+        ("18:45", clock(18, 45)),
+        (None, None),
+        ("", None),
+        ("TBA", None),
     ],
 )
 def test_clock_times(value, expected):
@@ -275,7 +299,11 @@ def test_clock_times_that_are_not(value):
 
 def test_visible_text_and_budget():
     text = visible_text(PAGE_HTML)
-    assert text.splitlines()[:3] == ["Bollywood Fusion · Studio Pulse", "Bollywood Fusion", "With Aadil Khan and Vicky Moves."]
+    assert text.splitlines()[:3] == [
+        "Bollywood Fusion · Studio Pulse",
+        "Bollywood Fusion",
+        "With Aadil Khan and Vicky Moves.",
+    ]
     long = "\n".join(f"line {n} " + "x" * 50 for n in range(100))
     cut = trim(long, 1000)
     assert len(cut) < 1100 and cut.endswith("[… the rest of the page was cut]")

@@ -29,15 +29,26 @@ def studio(site):
     site.add("/workshops/plain", PLAIN_PAGE)
     site.add("/", '<a href="/workshops/structured">a</a> <a href="/workshops/plain">b</a>')
     return Studio.objects.create(
-        studio_id="pulse", name="Studio Pulse", website=site.url("/"), link_pattern="/workshops/", concurrency=2,
+        studio_id="pulse",
+        name="Studio Pulse",
+        website=site.url("/"),
+        link_pattern="/workshops/",
+        concurrency=2,
         extraction_hints="Prices in rupees.",
     )
 
 
 def heels_answer():
     day = date.today() + timedelta(days=20)
-    return answer(detail(when(day, "07:00 PM", "09:00 PM"), by="Meg K", song="Levitating",
-                         pricing_info="Entry: ₹1,500", artist_id_list=["meghna.kapoor_"]))
+    return answer(
+        detail(
+            when(day, "07:00 PM", "09:00 PM"),
+            by="Meg K",
+            song="Levitating",
+            pricing_info="Entry: ₹1,500",
+            artist_id_list=["meghna.kapoor_"],
+        )
+    )
 
 
 def test_auto_uses_structured_data_first_and_the_llm_for_the_rest(llm_settings, llm_server, studio, site):
@@ -53,7 +64,10 @@ def test_auto_uses_structured_data_first_and_the_llm_for_the_rest(llm_settings, 
     assert summary["llm_tokens"] == {"prompt_tokens": 900, "completion_tokens": 60, "total_tokens": 960, "requests": 1}
     assert ("info", f"{site.url('/workshops/plain')}: 1 workshop (llm)") in reporter.logs
     assert ("info", f"{site.url('/workshops/structured')}: 1 workshop (structured)") in reporter.logs
-    assert ("info", f"Extraction: auto, LLM test-model at 127.0.0.1:{llm_server.server.server_address[1]}") in reporter.logs
+    assert (
+        "info",
+        f"Extraction: auto, LLM test-model at 127.0.0.1:{llm_server.server.server_address[1]}",
+    ) in reporter.logs
     heels = Workshop.objects.get(song="Levitating", source_url=site.url("/workshops/plain"))
     assert heels.title == "Heels Night with Meg K" and heels.pricing_info == "Entry: ₹1,500"
     assert [a.artist_id for a in heels.artists.all()] == ["meghna.kapoor_"]
@@ -71,20 +85,27 @@ def test_structured_studios_never_ask_the_llm(llm_settings, llm_server, studio):
 
 def test_llm_studios_send_every_page_to_the_llm(llm_settings, llm_server, studio, site):
     studio.extraction = "llm"
-    llm_server.responder = lambda body: completion(heels_answer() if "/plain" in prompt_text(body) else answer(is_valid=False))
+    llm_server.responder = lambda body: completion(
+        heels_answer() if "/plain" in prompt_text(body) else answer(is_valid=False)
+    )
     reporter = FakeReporter()
     summary = process_studio(studio, reporter)
     assert len(llm_server.requests) == 2
     assert summary["extractors"] == {"llm": 1} and summary["pages_without_events"] == 1
     assert ("warning", f"{site.url('/workshops/structured')}: no workshop data found") in reporter.logs
-    assert ("info", f"{site.url('/workshops/structured')}: the LLM says the page announces no workshop") in reporter.logs
+    assert (
+        "info",
+        f"{site.url('/workshops/structured')}: the LLM says the page announces no workshop",
+    ) in reporter.logs
 
 
 def test_without_llm_settings_auto_says_once_that_the_llm_is_off(llm_server, studio, site):
     reporter = FakeReporter()
     summary = process_studio(studio, reporter)
     off = [line for line in reporter.logs if "LLM" in line[1]]
-    assert off == [("info", "LLM extraction is off (LLM_BASE_URL and LLM_API_KEY are not set): reading structured data only")]
+    assert off == [
+        ("info", "LLM extraction is off (LLM_BASE_URL and LLM_API_KEY are not set): reading structured data only")
+    ]
     assert summary["extractors"] == {"structured": 1} and "llm_tokens" not in summary
     assert ("warning", f"{site.url('/workshops/plain')}: no workshop data found") in reporter.logs
     assert llm_server.requests == []
@@ -94,8 +115,11 @@ def test_an_llm_studio_without_llm_settings_fails_the_run_and_changes_nothing(st
     process_studio(studio, FakeReporter())
     before = list(Workshop.objects.values_list("pk", "updated_at", "is_archived"))
     studio.extraction = "llm"
-    with pytest.raises(LLMNotConfigured, match=r"^Studio Pulse is set to LLM extraction, but no LLM is configured "
-                                               r"\(LLM_BASE_URL and LLM_API_KEY are not set\)"):
+    with pytest.raises(
+        LLMNotConfigured,
+        match=r"^Studio Pulse is set to LLM extraction, but no LLM is configured "
+        r"\(LLM_BASE_URL and LLM_API_KEY are not set\)",
+    ):
         process_studio(studio, FakeReporter())
     assert list(Workshop.objects.values_list("pk", "updated_at", "is_archived")) == before
     assert site.hits["/"] == 1, "the second run stopped before crawling"
@@ -103,7 +127,9 @@ def test_an_llm_studio_without_llm_settings_fails_the_run_and_changes_nothing(st
 
 def test_unusable_answers_fail_their_link_with_a_warning_and_the_run_goes_on(llm_settings, llm_server, studio, site):
     site.add("/workshops/plain2", PLAIN_PAGE.replace("Heels", "Jazz"))
-    site.add("/", '<a href="/workshops/structured">a</a> <a href="/workshops/plain">b</a> <a href="/workshops/plain2">c</a>')
+    site.add(
+        "/", '<a href="/workshops/structured">a</a> <a href="/workshops/plain">b</a> <a href="/workshops/plain2">c</a>'
+    )
     studio.concurrency = 1
     llm_server.add(completion("not json at all"), completion(None, refusal="No."))
     reporter = FakeReporter()
@@ -133,8 +159,11 @@ def demo_catalogue():
 def plain_demo_studio(site):
     studio = sites.get_studio("tarang_dance_house")
     return Studio.objects.create(
-        studio_id=studio["studio_id"], name=studio["name"], website=serve_demo_site(site, studio["studio_id"]),
-        link_pattern=sites.link_pattern(studio["studio_id"]), extraction_hints=studio["extraction_hints"],
+        studio_id=studio["studio_id"],
+        name=studio["name"],
+        website=serve_demo_site(site, studio["studio_id"]),
+        link_pattern=sites.link_pattern(studio["studio_id"]),
+        extraction_hints=studio["extraction_hints"],
         time_zone=sites.TIME_ZONE,
     )
 
@@ -158,7 +187,11 @@ def test_the_plain_text_demo_studio_end_to_end_with_prepared_completions(llm_set
 
     assert_catalogue_matches_demo("tarang_dance_house")
     assert summary["extractors"] == {"llm": 4}
-    assert (summary["links_found"], summary["links_failed"], summary["events_past"]) == (6, 1, 1)  # the dead link, Rohan's
+    assert (summary["links_found"], summary["links_failed"], summary["events_past"]) == (
+        6,
+        1,
+        1,
+    )  # the dead link, Rohan's
     assert summary["pages_without_events"] == 1  # the FAQ
     assert summary["llm_tokens"] == {**llm_server.usage_served, "requests": 5}
     assert summary["llm_tokens"]["total_tokens"] == 4 * 1100 + 710
@@ -200,8 +233,13 @@ def chromium(settings):
 
 def js_demo_studio(site, **fields):
     return Studio.objects.create(
-        studio_id="rhythm_republic", name="Rhythm Republic", website=serve_demo_site(site, "rhythm_republic"),
-        link_pattern=sites.link_pattern("rhythm_republic"), time_zone=sites.TIME_ZONE, render_js=True, **fields,
+        studio_id="rhythm_republic",
+        name="Rhythm Republic",
+        website=serve_demo_site(site, "rhythm_republic"),
+        link_pattern=sites.link_pattern("rhythm_republic"),
+        time_zone=sites.TIME_ZONE,
+        render_js=True,
+        **fields,
     )
 
 
@@ -209,7 +247,9 @@ def js_demo_studio(site, **fields):
 def test_rendered_pages_go_to_the_llm_with_a_screenshot_when_on(llm_settings, llm_server, site, chromium, screenshots):
     llm_settings.LLM_SCREENSHOTS = screenshots
     llm_server.expect_image = screenshots  # the fake refuses a request with (or without) an unexpected image
-    llm_server.responder = lambda body: completion(demo_llm.answer_for_url(prompt_text(body).split("Page: ", 1)[1].split("\n")[0]))
+    llm_server.responder = lambda body: completion(
+        demo_llm.answer_for_url(prompt_text(body).split("Page: ", 1)[1].split("\n")[0])
+    )
     demo_catalogue()
     studio = js_demo_studio(site, extraction="llm")
     summary = process_studio(studio, FakeReporter())

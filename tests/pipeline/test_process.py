@@ -103,7 +103,10 @@ def test_end_to_end_summary_logs_and_progress(studio, studio_site):
         "extractors": {"structured": 4},
     }
 
-    assert reporter.logs[0] == ("info", "LLM extraction is off (LLM_BASE_URL and LLM_API_KEY are not set): reading structured data only")
+    assert reporter.logs[0] == (
+        "info",
+        "LLM extraction is off (LLM_BASE_URL and LLM_API_KEY are not set): reading structured data only",
+    )
     assert reporter.logs[1] == ("info", f"Discovering workshop links on {url('/')} (depth 1)")
     assert reporter.logs[2] == ("success", "Found 7 workshop links")
     assert sum("LLM" in message for message in reporter.messages()) == 1, "said once"

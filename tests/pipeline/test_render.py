@@ -31,15 +31,23 @@ def chromium(settings):
 
 def js_studio(site, **fields):
     for artist in sites.ARTISTS:
-        Artist.objects.get_or_create(artist_id=artist["artist_id"], defaults={"name": artist["name"], "aliases": artist["aliases"]})
+        Artist.objects.get_or_create(
+            artist_id=artist["artist_id"], defaults={"name": artist["name"], "aliases": artist["aliases"]}
+        )
     return Studio.objects.create(
-        studio_id=JS_STUDIO, name="Rhythm Republic", website=serve_demo_site(site, JS_STUDIO),
-        link_pattern=sites.link_pattern(JS_STUDIO), time_zone=sites.TIME_ZONE, **{"render_js": True, **fields},
+        studio_id=JS_STUDIO,
+        name="Rhythm Republic",
+        website=serve_demo_site(site, JS_STUDIO),
+        link_pattern=sites.link_pattern(JS_STUDIO),
+        time_zone=sites.TIME_ZONE,
+        **{"render_js": True, **fields},
     )
 
 
 def workshop_urls(site, studio_id=JS_STUDIO):
-    return {site.url(f"/demo/sites/{studio_id}/workshops/{p['slug']}/") for p in sites.get_studio(studio_id)["workshops"]}
+    return {
+        site.url(f"/demo/sites/{studio_id}/workshops/{p['slug']}/") for p in sites.get_studio(studio_id)["workshops"]
+    }
 
 
 def test_the_js_studios_links_are_found_only_by_rendering(site, reporter):
@@ -86,8 +94,11 @@ def test_a_page_that_never_goes_quiet_is_read_when_the_time_is_up(site, settings
     settings.RENDER_TIMEOUT = 2
     settings.FETCH_RETRIES = 0
     site.add("/hang", Response("late", delay=8))
-    url = site.add("/busy", "<body><p id=x>static</p><script>document.getElementById('x').textContent = 'written by script';"
-                            "fetch('/hang');</script></body>")
+    url = site.add(
+        "/busy",
+        "<body><p id=x>static</p><script>document.getElementById('x').textContent = 'written by script';"
+        "fetch('/hang');</script></body>",
+    )
     with RenderingFetcher(1) as fetcher:
         started = time.monotonic()
         page = fetcher.get(url)
@@ -139,12 +150,19 @@ def test_requests_and_redirects_to_private_addresses_are_blocked(site, settings,
     site.redirect("/img-hop", "http://10.0.0.1/secret.png")
     site.redirect("/hop", "/page")
     site.redirect("/out", "http://10.0.0.1/admin")
-    url = site.add("/page", "<body><img src='http://10.0.0.1/pixel.png'><img src='/img-hop'>"
-                            "<script>fetch('http://10.0.0.1/api').catch(() => {});</script><p>public page</p></body>")
+    url = site.add(
+        "/page",
+        "<body><img src='http://10.0.0.1/pixel.png'><img src='/img-hop'>"
+        "<script>fetch('http://10.0.0.1/api').catch(() => {});</script><p>public page</p></body>",
+    )
     with RenderingFetcher(1) as fetcher:
         page = fetcher.get(site.url("/hop"))
         assert page.final_url == url and "public page" in page.text
-        assert set(fetcher.blocked) == {"http://10.0.0.1/pixel.png", "http://10.0.0.1/secret.png", "http://10.0.0.1/api"}
+        assert set(fetcher.blocked) == {
+            "http://10.0.0.1/pixel.png",
+            "http://10.0.0.1/secret.png",
+            "http://10.0.0.1/api",
+        }
         with pytest.raises(FetchError, match="^refused private address 10.0.0.1$"):
             fetcher.get(site.url("/out"))
     assert site.hits["/img-hop"] == 1
@@ -154,8 +172,9 @@ def test_requests_and_redirects_to_private_addresses_are_blocked(site, settings,
 def test_missing_chromium_fails_the_studio_with_a_clear_message(site, settings):
     settings.CHROMIUM_PATH = "/nonexistent/chromium"
     studio = js_studio(site)
-    with pytest.raises(RenderingUnavailable, match="^JavaScript rendering needs Chromium, which was not found at "
-                                                    "/nonexistent/chromium"):
+    with pytest.raises(
+        RenderingUnavailable, match="^JavaScript rendering needs Chromium, which was not found at /nonexistent/chromium"
+    ):
         process_studio(studio, FakeReporter())
     assert not Workshop.objects.exists()
 

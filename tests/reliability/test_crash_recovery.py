@@ -28,7 +28,9 @@ def test_a_run_killed_mid_way_resumes_after_restart_without_refetching(demo, mak
 
     second_server = make_daphne(**FAST_RECOVERY)
     after = read_stream(
-        "GET", f"{second_server.url}/api/runs/{run.pk}/events/", headers={**demo["auth"], "Last-Event-ID": before.events[-1][0]}
+        "GET",
+        f"{second_server.url}/api/runs/{run.pk}/events/",
+        headers={**demo["auth"], "Last-Event-ID": before.events[-1][0]},
     )
 
     stored = [(f"run-{run.pk}:{e.seq}", e.type, e.data) for e in RunEvent.objects.filter(run=run).order_by("seq")]

@@ -74,13 +74,17 @@ def fault_site(settings, monkeypatch, unaccepting_port, closed_port):
     faults = {
         "connect timeout": f"http://127.0.0.1:{unaccepting_port}/workshops/connect-timeout/",
         "connection refused": f"http://127.0.0.1:{closed_port}/workshops/refused/",
-        "read timeout": site.add("/workshops/read-timeout/", Response(GOOD_EVENT.format(event=event_json("Late")), delay=3)),
+        "read timeout": site.add(
+            "/workshops/read-timeout/", Response(GOOD_EVENT.format(event=event_json("Late")), delay=3)
+        ),
         "404": site.add("/workshops/gone/", Response("gone", status=404)),
         "body over the cap": site.add("/workshops/huge/", "<p>" + "x" * 300_000 + "</p>"),
         "redirect loop": site.redirect("/workshops/loop-a/", "/workshops/loop-b/"),
         "redirect to a private address": site.redirect("/workshops/sneaky/", "http://10.0.0.1/admin"),
         "non-HTML type": site.add("/workshops/flyer.pdf", Response(b"%PDF-1.4", content_type="application/pdf")),
-        "malformed JSON-LD": site.add("/workshops/broken-jsonld/", GOOD_EVENT.format(event='{"@type": "DanceEvent", "name": ')),
+        "malformed JSON-LD": site.add(
+            "/workshops/broken-jsonld/", GOOD_EVENT.format(event='{"@type": "DanceEvent", "name": ')
+        ),
     }
     site.redirect("/workshops/loop-b/", "/workshops/loop-a/")
     recovering = site.add(
@@ -88,12 +92,17 @@ def fault_site(settings, monkeypatch, unaccepting_port, closed_port):
     )
     invalid_encoding = site.add(
         "/workshops/latin/",
-        Response(GOOD_EVENT.format(event=event_json("Caf\xe9 Night", 3, ensure_ascii=False)).encode("latin-1"), content_type="text/html; charset=utf-8"),
+        Response(
+            GOOD_EVENT.format(event=event_json("Caf\xe9 Night", 3, ensure_ascii=False)).encode("latin-1"),
+            content_type="text/html; charset=utf-8",
+        ),
     )
     crowded = site.add(
         "/workshops/crowded/",
         "<html><head>"
-        + "".join(f'<script type="application/ld+json">{event_json(f"Crowd {n}", 1 + n % 28)}</script>' for n in range(300))
+        + "".join(
+            f'<script type="application/ld+json">{event_json(f"Crowd {n}", 1 + n % 28)}</script>' for n in range(300)
+        )
         + "</head></html>",
     )
     good = site.add("/workshops/good/", GOOD_EVENT.format(event=event_json("Good one", 4)))

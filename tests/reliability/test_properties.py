@@ -51,7 +51,11 @@ async def through_a_feed(log, arrivals, stored_before=0):
                 return
             await feed.wait_for_more(feed.last_seq)
 
-    with mock.patch.object(fanout, "_read_log_async", read_log), mock.patch.object(fanout, "QUIET_CHECK_SECONDS", 0.001), mock.patch.object(fanout, "TICK_SECONDS", 0.001):
+    with (
+        mock.patch.object(fanout, "_read_log_async", read_log),
+        mock.patch.object(fanout, "QUIET_CHECK_SECONDS", 0.001),
+        mock.patch.object(fanout, "TICK_SECONDS", 0.001),
+    ):
         feed = fanout.subscribe(1)
         try:
             await until(lambda: feed.last_seq == stored_before)
@@ -71,7 +75,9 @@ def run_in_own_loop(coroutine):
 
 
 @settings(max_examples=100, deadline=None, derandomize=True)
-@given(messages=st.lists(MESSAGES, min_size=1, max_size=5), level=st.sampled_from(["info", "success", "warning", "error"]))
+@given(
+    messages=st.lists(MESSAGES, min_size=1, max_size=5), level=st.sampled_from(["info", "success", "warning", "error"])
+)
 def test_log_envelopes_round_trip_through_sse_framing(messages, level):
     sent = [envelope("logs", {"message": message, "level": level}) for message in messages]
     log = [json.dumps(item) for item in sent]
@@ -100,7 +106,11 @@ def test_a_feed_holds_every_event_once_in_order_however_they_arrive(data, size):
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
-@given(value=st.one_of(st.none(), st.text(), st.integers(), st.floats(), st.lists(st.text()), st.dictionaries(st.text(), st.text())))
+@given(
+    value=st.one_of(
+        st.none(), st.text(), st.integers(), st.floats(), st.lists(st.text()), st.dictionaries(st.text(), st.text())
+    )
+)
 def test_date_and_time_normalisers_never_raise(value):
     zone = studio_zone("Asia/Kolkata")
     parse_moment(value, zone)

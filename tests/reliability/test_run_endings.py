@@ -1,6 +1,5 @@
 """How a run ends when the server stops under it, and when every one of its links fails."""
 
-
 import pytest
 from django.utils import timezone
 
@@ -107,7 +106,9 @@ def test_a_run_whose_every_link_fails_ends_failed_and_archives_nothing(transacti
     for n in (1, 2, 3):
         site.add(f"/workshops/{n}/", page.format(n=n))
     site.add("/", "".join(f'<a href="/workshops/{n}/">{n}</a>' for n in (1, 2, 3)))
-    studio = Studio.objects.create(studio_id="all_fail", name="All Fail", website=site.url("/"), link_pattern="/workshops/")
+    studio = Studio.objects.create(
+        studio_id="all_fail", name="All Fail", website=site.url("/"), link_pattern="/workshops/"
+    )
     first, _ = start_run(PROCESS_STUDIO, studio.studio_id)
     assert wait_for_run(first, NOT_ACTIVE).status == RunStatus.SUCCEEDED
     assert Workshop.objects.filter(studio=studio, is_archived=False).count() == 3

@@ -59,14 +59,21 @@ def assert_left_interrupted(run):
     types = [type_ for _id, type_, _envelope in stored_events(run)]
     assert "complete" not in types and "error" not in types
     assert log_lines(run, "error") == []
-    assert log_lines(run)[-1] == f"Run {run.pk} was interrupted: the server is stopping; it resumes when the server starts again"
+    assert (
+        log_lines(run)[-1]
+        == f"Run {run.pk} was interrupted: the server is stopping; it resumes when the server starts again"
+    )
 
 
 def assert_resumed_once_each(run, site, done_at_stop, hits_at_stop):
     """The run finished after the restart; what was done before the stop was neither fetched nor logged again."""
     run.refresh_from_db()
     assert run.status == "succeeded"
-    assert (run.summary["links_found"], run.summary["links_processed"], run.summary["links_failed"]) == (PAGES, PAGES, 0)
+    assert (run.summary["links_found"], run.summary["links_processed"], run.summary["links_failed"]) == (
+        PAGES,
+        PAGES,
+        0,
+    )
     assert run.summary["workshops_created"] == PAGES
     for url in done_at_stop:
         path = url.split(str(site.port), 1)[1]
@@ -78,7 +85,9 @@ def assert_resumed_once_each(run, site, done_at_stop, hits_at_stop):
     assert f"Resuming: {len(done_at_stop)} links done before the interruption, not fetched again" in lines
     assert log_lines(run, "error") == []
     events = stored_events(run)
-    resumed_at = next(i for i, (_id, type_, env) in enumerate(events) if env["data"].get("message") == f"Resuming run {run.pk}")
+    resumed_at = next(
+        i for i, (_id, type_, env) in enumerate(events) if env["data"].get("message") == f"Resuming run {run.pk}"
+    )
     progress_after = [env["data"]["current"] for _id, type_, env in events[resumed_at:] if type_ == "progress_bar"]
     assert progress_after[0] >= len(done_at_stop), "the bar carries on from what was done"
     assert progress_after == sorted(progress_after)
@@ -96,7 +105,9 @@ def test_a_stopped_server_leaves_its_runs_interrupted_and_the_next_start_resumes
     first_server = make_daphne(TASKS_MAX_WORKERS="1", **FAST_RECOVERY)
     before = start_and_read_until_processed(first_server.url, demo["auth"], running_studio.studio_id, links=3)
     answer = httpx.post(
-        f"{first_server.url}/api/runs/", json={"job": "process_studio", "subject": queued_studio.studio_id}, headers=demo["auth"]
+        f"{first_server.url}/api/runs/",
+        json={"job": "process_studio", "subject": queued_studio.studio_id},
+        headers=demo["auth"],
     )
     assert answer.status_code == 201
     running, queued = Run.objects.get(pk=before.run_id), Run.objects.get(pk=answer.json()["id"])
@@ -115,7 +126,9 @@ def test_a_stopped_server_leaves_its_runs_interrupted_and_the_next_start_resumes
     speed_up(site)
     second_server = make_daphne(**FAST_RECOVERY)
     after = read_stream(
-        "GET", f"{second_server.url}/api/runs/{running.pk}/events/", headers={**demo["auth"], "Last-Event-ID": before.events[-1][0]}
+        "GET",
+        f"{second_server.url}/api/runs/{running.pk}/events/",
+        headers={**demo["auth"], "Last-Event-ID": before.events[-1][0]},
     )
     assert before.events + after.events == stored_events(running), "the reconnected client sees the stream go on"
     assert after.of_type("complete")[0]["data"]["status"] == "succeeded"

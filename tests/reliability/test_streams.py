@@ -18,7 +18,9 @@ def start(base_url, auth, studio_id, **kwargs):
 
 
 def resume(base_url, auth, run_id, last_id, **kwargs):
-    return read_stream("GET", f"{base_url}/api/runs/{run_id}/events/", headers={**auth, "Last-Event-ID": last_id}, **kwargs)
+    return read_stream(
+        "GET", f"{base_url}/api/runs/{run_id}/events/", headers={**auth, "Last-Event-ID": last_id}, **kwargs
+    )
 
 
 def stored_events(run_id):
@@ -60,7 +62,10 @@ def test_reconnecting_at_every_few_events_of_a_live_run_loses_and_repeats_nothin
 
 def test_every_cut_point_of_a_finished_run_resumes_exactly(demo):
     full = read_stream(
-        "GET", f"{demo['url']}/api/streaming/process-studio", params={"studio_id": "dance_n_addiction"}, headers=demo["auth"]
+        "GET",
+        f"{demo['url']}/api/streaming/process-studio",
+        params={"studio_id": "dance_n_addiction"},
+        headers=demo["auth"],
     )
     assert len(full.events) > 20
     for cut in range(1, len(full.events)):

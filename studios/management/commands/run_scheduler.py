@@ -23,7 +23,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Look once, wait for the runs started, and exit.")
-        parser.add_argument("--interval", type=float, default=None, help="Seconds between looks (default SCHEDULER_INTERVAL).")
+        parser.add_argument(
+            "--interval", type=float, default=None, help="Seconds between looks (default SCHEDULER_INTERVAL)."
+        )
 
     def handle(self, *args, once=False, interval=None, **options):
         interval = settings.SCHEDULER_INTERVAL if interval is None else interval

@@ -92,7 +92,9 @@ def _asked_pause(exc: BaseException) -> float | None:
 class LLMExtractor:
     """One client for a run; extract() is called from the pipeline's worker threads."""
 
-    def __init__(self, config: LLMConfig, client: "openai.OpenAI | None" = None, token_limit: int | None = None) -> None:
+    def __init__(
+        self, config: LLMConfig, client: "openai.OpenAI | None" = None, token_limit: int | None = None
+    ) -> None:
         import openai
 
         self.config = config
@@ -138,12 +140,16 @@ class LLMExtractor:
         """
         if parts > MAX_PARTS:
             raise LLMError(f"the answer was cut off (finish_reason length) even with the page in {MAX_PARTS} parts")
-        context.note(page.url, "info", f"the LLM's answer was cut off by its output limit: asking again in {parts} parts")
+        context.note(
+            page.url, "info", f"the LLM's answer was cut off by its output limit: asking again in {parts} parts"
+        )
         pieces = split_text(trim(visible_text(page.text), self.config.text_budget), parts)
         events: list[ExtractedEvent] = []
         for number, piece in enumerate(pieces, start=1):
             try:
-                answer = self._ask(page, context, build_messages(page, context, self.config, (piece, number, len(pieces))))
+                answer = self._ask(
+                    page, context, build_messages(page, context, self.config, (piece, number, len(pieces)))
+                )
             except AnswerCutOff:
                 return self._extract_in_parts(page, context, parts * 2)
             if answer.is_valid:

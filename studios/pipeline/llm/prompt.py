@@ -42,12 +42,39 @@ are not in the list (they stay in "by").
 """
 
 _BLOCK_TAGS = (
-    "p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "li", "ul", "ol",
-    "dl", "dt", "dd", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr", "blockquote",
-    "pre", "figure", "figcaption", "form", "address",
+    "p",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "main",
+    "aside",
+    "nav",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "tr",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "br",
+    "hr",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "form",
+    "address",
 )
 _HIDDEN_TAGS = ("script", "style", "noscript", "template", "svg", "head", "iframe", "object", "canvas")
-
 
 
 def visible_text(html: str) -> str:

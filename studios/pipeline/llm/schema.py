@@ -75,7 +75,10 @@ RESPONSE_SCHEMA: dict[str, object] = {
     "required": ["is_valid", "event_type", "event_details"],
     "additionalProperties": False,
 }
-RESPONSE_FORMAT: "ResponseFormatJSONSchema" = {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": RESPONSE_SCHEMA}}
+RESPONSE_FORMAT: "ResponseFormatJSONSchema" = {
+    "type": "json_schema",
+    "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": RESPONSE_SCHEMA},
+}
 
 _TIME_12H = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*([AaPp])\.?\s*[Mm]\.?$")
 _TIME_24H = re.compile(r"^(\d{1,2})[:.](\d{2})(?::\d{2})?$")

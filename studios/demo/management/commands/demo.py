@@ -120,13 +120,19 @@ class Command(BaseCommand):
         out.write(heading("Try it (Server-Sent Events; -N shows them as they arrive)"))
         auth = f'-H "Authorization: Token {token.key}"'
         commands = [
-            ("Process one studio (POST, JSON body):",
-             f"curl -N -X POST {base}/api/streaming/refresh-workshops {auth} "
-             "-H \"Content-Type: application/json\" -d '{\"studio_id\": \"dance_n_addiction\"}'"),
-            ("Process one studio (GET):",
-             f'curl -N "{base}/api/streaming/process-studio?studio_id=dance_n_addiction" {auth}'),
-            ("Refresh every active studio (GET, as EventSource does):",
-             f'curl -N "{base}/api/streaming/refresh-workshops?studio_id=all" {auth}'),
+            (
+                "Process one studio (POST, JSON body):",
+                f"curl -N -X POST {base}/api/streaming/refresh-workshops {auth} "
+                '-H "Content-Type: application/json" -d \'{"studio_id": "dance_n_addiction"}\'',
+            ),
+            (
+                "Process one studio (GET):",
+                f'curl -N "{base}/api/streaming/process-studio?studio_id=dance_n_addiction" {auth}',
+            ),
+            (
+                "Refresh every active studio (GET, as EventSource does):",
+                f'curl -N "{base}/api/streaming/refresh-workshops?studio_id=all" {auth}',
+            ),
         ]
         for title, command in commands:
             out.write(f"  # {title}")
