@@ -15,7 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 from django.utils import timezone
 
-from studios.costs import record_usage, tokens_left
+from studios.costs import llm_cost, record_usage, tokens_left
 from studios.models import Artist, LinkState, ProcessedLink, Studio
 
 from .discover import discover_links
@@ -474,8 +474,11 @@ def process_studio(
             stats.update(getattr(used, "stats", {}))
         summary["fetch"] = {name: stats.get(name, 0) for name in ("requests", "bytes", "not_modified")}
         if context.llm is not None:
-            summary["llm_tokens"] = context.llm.usage.as_dict()
-            record_usage(studio, summary["llm_tokens"])
+            tokens = summary["llm_tokens"] = context.llm.usage.as_dict()
+            cost = llm_cost(tokens["prompt_tokens"], tokens["completion_tokens"])
+            if cost is not None:
+                summary["llm_cost_usd"] = round(cost, 6)  # in the run's detail and its `complete` event
+            record_usage(studio, tokens)
             context.llm.close()
 
     summary["missing_artists"] = sorted(collector.missing_artists)

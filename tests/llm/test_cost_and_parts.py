@@ -97,3 +97,15 @@ def test_the_budget_stops_calls_once_spent_mid_run_and_usage_is_kept_by_month(ll
     assert summary["llm_tokens"]["total_tokens"] == 1000
     usage = month_usage(llm_studio)
     assert (usage.requests, usage.total_tokens) == (1, 1000)
+
+
+def test_a_run_summary_carries_its_estimated_llm_cost(llm_studio, llm_server, settings):
+    settings.LLM_PRICE_INPUT_PER_MTOK, settings.LLM_PRICE_OUTPUT_PER_MTOK = 0.15, 0.60
+    llm_server.responder = lambda body: completion(answer(is_valid=False), prompt_tokens=900, completion_tokens=100)
+    summary = process_studio(llm_studio, FakeReporter())
+    tokens = summary["llm_tokens"]
+    expected = (tokens["prompt_tokens"] * 0.15 + tokens["completion_tokens"] * 0.60) / 1_000_000
+    assert tokens["prompt_tokens"] > 0
+    assert summary["llm_cost_usd"] == pytest.approx(expected)
+    settings.LLM_PRICE_INPUT_PER_MTOK = settings.LLM_PRICE_OUTPUT_PER_MTOK = 0
+    assert "llm_cost_usd" not in process_studio(llm_studio, FakeReporter()), "no price, no estimate"
