@@ -35,7 +35,6 @@ import resource
 import select
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,6 +51,7 @@ PEER_VENV = BENCH / ".peer-venv"
 PEER_PYTHON = PEER_VENV / "bin" / "python"
 sys.path.insert(0, str(ROOT))
 
+from tests.live.private_redis import PrivateRedis  # noqa: E402
 from tests.live.pushpin import PushpinServer  # noqa: E402
 from tests.live.pushpin import installed as pushpin_installed  # noqa: E402
 from tests.live.server import DaphneServer, free_port  # noqa: E402
@@ -527,26 +527,9 @@ def main():
 
     ensure_peer_venv()
     workdir = Path(tempfile.mkdtemp(prefix="bench-live-"))
-    redis_port = free_port()
     running = []
-    redis = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(redis_port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=log_to(workdir / "redis.log"),
-        stderr=subprocess.STDOUT,
-    )
-    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    redis = PrivateRedis(workdir).start()
+    redis_url = redis.url
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
@@ -569,12 +552,6 @@ def main():
         "reps": [],
     }
     try:
-        for _ in range(50):
-            try:
-                socket.create_connection(("127.0.0.1", redis_port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, check=True, timeout=300)
         # The demo studios' sites are served by the daphne of each repetition; their port changes, so
@@ -652,7 +629,7 @@ def main():
         for server in running:
             if getattr(server, "pid", None):
                 server.stop()
-        stop(redis)
+        redis.stop()
     report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

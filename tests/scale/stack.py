@@ -7,7 +7,6 @@ receive this one's run events. It also lets a test restart Redis under a run.
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,56 +16,12 @@ from pathlib import Path
 
 import httpx
 
-from tests.live.server import ROOT, DaphneServer, free_port
+from tests.live.private_redis import PrivateRedis
+from tests.live.server import ROOT, DaphneServer
 from tests.services import skip_or_fail
 
 POSTGRES_URL = os.environ.get("DATABASE_TEST_URL", "postgres://postgres@127.0.0.1:5432/test")
 FAST_RECOVERY = {"RUN_HEARTBEAT_INTERVAL": "0.3", "RUN_HEARTBEAT_STALE_SECONDS": "2"}
-
-
-class PrivateRedis:
-    def __init__(self, workdir: Path):
-        self.binary = shutil.which("redis-server")
-        if self.binary is None:
-            skip_or_fail("redis-server is not installed (apt-get install redis-server)")
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.workdir = workdir
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        import redis
-
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping()
-                return self
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
 
 
 def create_database():
