@@ -71,6 +71,9 @@ class DaphneServer(ServerProcess):
             "LLM_BASE_URL": "",
             "LLM_API_KEY": "",
             "LLM_MODEL": "",
+            # Servers share the test database: a scheduler in each would start the runs of the tests'
+            # due studios behind their backs. Tests of scheduling run schedulers themselves.
+            "SCHEDULER_IN_PROCESS": "0",
             **env,
         }
         self.process = None
