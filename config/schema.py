@@ -42,6 +42,11 @@ URL_PATTERN = (
     rf"(?:[/?#][^{_NOT_TEXT}]*)?$"
 )
 
+# The same, for http(s) only and a port from 0 to 65535: the URLs the server itself sends requests
+# to (webhooks), which must be requestable as well as valid.
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+HTTP_URL_PATTERN = URL_PATTERN.replace(r"|[fF][tT][pP][sS]?", "", 1).replace(r"[0-9]{1,5})?", _PORT + ")?", 1)
+
 
 def _state_what_text_input_takes(schema, field):
     """Add to a text input's schema the limits its validators apply that drf-spectacular leaves out."""

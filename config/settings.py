@@ -227,6 +227,13 @@ FETCH_USER_AGENT = os.environ.get("FETCH_USER_AGENT", "Mozilla/5.0 (compatible; 
 FETCH_PER_HOST_CONCURRENCY = int(os.environ.get("FETCH_PER_HOST_CONCURRENCY", "4"))
 FETCH_MAX_RETRY_AFTER = float(os.environ.get("FETCH_MAX_RETRY_AFTER", "30"))
 
+# Webhooks: attempts per delivery in all, seconds before the first retry (doubling after each),
+# seconds one attempt may take, and the threads that send them (apart from the runs').
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "5"))
+WEBHOOK_RETRY_BACKOFF = float(os.environ.get("WEBHOOK_RETRY_BACKOFF", "30"))
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_WORKERS = int(os.environ.get("WEBHOOK_WORKERS", "4"))
+
 # Refresh schedules: hours between refreshes for new studios (0: off), and the scheduler that starts
 # due studios, inside each server process unless SCHEDULER_IN_PROCESS=0 (then `manage.py run_scheduler`).
 REFRESH_DEFAULT_INTERVAL = int(os.environ.get("REFRESH_DEFAULT_INTERVAL", "0") or 0)

@@ -11,6 +11,7 @@ from .jobs import get_job
 from .models import Run, RunStatus
 from .reporter import RunReporter
 from .shutdown import is_stopping, stopping_message
+from .signals import run_finished
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,18 @@ def finish_run(
         "complete",
         {"message": COMPLETE_MESSAGES[status], "run_id": run_id, "status": str(status), "summary": summary},
     )
+    _announce_finished(run_id)
     if ended:  # counted once the run's watchers have its end
         started = ended["started_at"]
         seconds = (finished_at - started).total_seconds() if started else None
         count_finished_run(ended["job"], str(status), seconds, summary)
+
+
+def _announce_finished(run_id: int) -> None:
+    """Tell run_finished's receivers; one that fails is logged, and the run's end stands."""
+    run = Run.objects.filter(pk=run_id).first()
+    if run is None:
+        return
+    for receiver, result in run_finished.send_robust(sender=Run, run=run):
+        if isinstance(result, Exception):
+            logger.error("A run_finished receiver (%r) failed for run %s", receiver, run_id, exc_info=result)

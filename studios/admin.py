@@ -20,8 +20,21 @@ from streaming.services import active_run, start_run
 
 from .costs import llm_cost, month_usage
 from .jobs import PROCESS_STUDIO
-from .models import Artist, CalendarFeedKey, ChangeKind, Session, Studio, Workshop, WorkshopChange
+from .models import (
+    Artist,
+    CalendarFeedKey,
+    ChangeKind,
+    DeliveryStatus,
+    Session,
+    Studio,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    Workshop,
+    WorkshopChange,
+)
 from .pipeline.preview import preview_page
+from .webhooks import send_later
 
 
 class TryLinkForm(forms.Form):
@@ -368,6 +381,123 @@ class CalendarFeedKeyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    secret = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        min_length=16,
+        max_length=200,
+        strip=False,
+        help_text="Signs each body (X-Signature-256). Never shown again; leave empty to keep the current one.",
+    )
+    events = forms.MultipleChoiceField(choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["name", "url", "secret", "events", "active"]
+
+    def clean_secret(self):
+        secret = self.cleaned_data.get("secret")
+        if secret:
+            return secret
+        if self.instance.pk:
+            return self.instance.secret
+        raise forms.ValidationError("A new endpoint needs a secret.")
+
+
+class WebhookDeliveryInline(admin.TabularInline):
+    """The endpoint's latest deliveries and how each went."""
+
+    model = WebhookDelivery
+    verbose_name_plural = "Latest deliveries"
+    fields = ["event", "run", "status", "attempts", "response_code", "error", "created_at", "delivered_at"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-id")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Where events are POSTed, signed with the endpoint's secret; its deliveries below."""
+
+    form = WebhookEndpointForm
+    list_display = ["__str__", "url", "event_list", "active", "delivered", "failed", "pending"]
+    list_filter = ["active"]
+    inlines = [WebhookDeliveryInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                delivered_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.DELIVERED)),
+                failed_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.FAILED)),
+                pending_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.PENDING)),
+            )
+        )
+
+    @admin.display(description="Events")
+    def event_list(self, endpoint):
+        return ", ".join(endpoint.events)
+
+    @admin.display(description="Delivered", ordering="delivered_count")
+    def delivered(self, endpoint):
+        return endpoint.delivered_count
+
+    @admin.display(description="Failed", ordering="failed_count")
+    def failed(self, endpoint):
+        return endpoint.failed_count
+
+    @admin.display(description="Pending", ordering="pending_count")
+    def pending(self, endpoint):
+        return endpoint.pending_count
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Every delivery with its status, attempts and last response; failed ones can be sent again."""
+
+    list_display = ["id", "event", "endpoint", "run", "status", "attempts", "response_code", "created_at"]
+    list_filter = ["status", "event", "endpoint"]
+    list_select_related = ["endpoint"]
+    fields = [
+        "endpoint",
+        "event",
+        "run",
+        "status",
+        "attempts",
+        "response_code",
+        "error",
+        "created_at",
+        "last_attempt_at",
+        "delivered_at",
+        "payload",
+    ]
+    readonly_fields = fields
+    actions = ["send_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("studios.change_webhookendpoint")
+
+    @admin.action(description="Send selected deliveries again", permissions=["resend"])
+    def send_again(self, request, queryset):
+        ids = list(queryset.exclude(status=DeliveryStatus.PENDING).values_list("pk", flat=True))
+        WebhookDelivery.objects.filter(pk__in=ids).update(status=DeliveryStatus.PENDING, attempts=0)
+        send_later(ids)
+        self.message_user(request, f"{len(ids)} deliveries are being sent again.")
 
 
 KIND_ORDER = Case(

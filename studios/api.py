@@ -22,12 +22,13 @@ from streaming.schema import (
 )
 
 from .filters import ArtistFilter, StudioFilter, WorkshopFilter
-from .models import Artist, ChangeKind, Studio, Workshop, WorkshopChange
+from .models import Artist, ChangeKind, Studio, WebhookEndpoint, Workshop, WorkshopChange
 from .serializers import (
     ArtistCreateSerializer,
     ArtistSerializer,
     StudioCreateSerializer,
     StudioSerializer,
+    WebhookEndpointSerializer,
     WorkshopChangeSerializer,
     WorkshopSerializer,
 )
@@ -130,6 +131,28 @@ class WorkshopViewSet(PublicIdLookupMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return workshop_queryset()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List webhook endpoints", description="Oldest first; secrets are never returned."),
+    create=extend_schema(
+        summary="Register a webhook endpoint",
+        description="Its URL must pass the private-address rules of page fetches (400 invalid otherwise).",
+        responses={201: WebhookEndpointSerializer},
+    ),
+    retrieve=extend_schema(summary="A webhook endpoint"),
+    update=extend_schema(summary="Replace a webhook endpoint's fields"),
+    partial_update=extend_schema(summary="Change some of a webhook endpoint's fields"),
+    destroy=extend_schema(summary="Delete a webhook endpoint and its deliveries"),
+)
+class WebhookEndpointViewSet(PublicIdLookupMixin, viewsets.ModelViewSet):
+    queryset = WebhookEndpoint.objects.order_by("id")
+    serializer_class = WebhookEndpointSerializer
+    permission_classes = [ModelPermission]
+    not_found_code = "webhook_not_found"
+    not_found_noun = "webhook endpoint"
+    lookup_field = "pk"
+    lookup_url_kwarg = "id"
 
 
 class CanWatchRuns(BasePermission):

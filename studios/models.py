@@ -337,3 +337,86 @@ class CalendarFeedKey(models.Model):
 
     def __str__(self):
         return f"calendar feed of {self.user}"
+
+
+class WebhookEvent(models.TextChoices):
+    RUN_FINISHED = "run.finished", "run.finished"
+    WORKSHOP_CREATED = "workshop.created", "workshop.created"
+    WORKSHOP_UPDATED = "workshop.updated", "workshop.updated"
+    WORKSHOP_ARCHIVED = "workshop.archived", "workshop.archived"
+
+
+def validate_webhook_events(value):
+    known = set(WebhookEvent.values)
+    if not isinstance(value, list) or not value or any(event not in known for event in value):
+        raise ValidationError(f"Name one or more of {', '.join(WebhookEvent.values)}.")
+
+
+def validate_webhook_url(value):
+    """The rules of page fetches: http(s) only, and no private address unless FETCH_ALLOW_PRIVATE."""
+    from .pipeline.fetch import target_refusal
+
+    reason = target_refusal(value)
+    if reason:
+        raise ValidationError(f"This URL cannot receive webhooks: {reason}.")
+
+
+class WebhookEndpoint(models.Model):
+    """A URL that is sent a signed JSON POST for each event it asked for."""
+
+    name = models.CharField(max_length=100, blank=True, help_text="What the endpoint is, for staff.")
+    url = models.URLField(
+        max_length=200,
+        validators=[validate_webhook_url],
+        help_text="Receives a POST per event; the private-address rules of page fetches apply.",
+    )
+    secret = models.CharField(
+        max_length=200, help_text="Signs each body: X-Signature-256: sha256=<hex HMAC-SHA256 of the body>."
+    )
+    events = models.JSONField(
+        default=list,
+        validators=[validate_webhook_events],
+        help_text="The events it wants: " + ", ".join(WebhookEvent.values) + ".",
+    )
+    active = models.BooleanField(default=True, help_text="Inactive endpoints are sent nothing.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "webhook endpoint"
+
+    def __str__(self):
+        return self.name or self.url
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or being sent) to one endpoint: each attempt's outcome, the last one kept."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    run = models.ForeignKey(
+        "streaming.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_deliveries"
+    )
+    payload = models.JSONField(help_text="The JSON body sent.")
+    status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    response_code = models.PositiveIntegerField(null=True, blank=True, help_text="The last attempt's HTTP status.")
+    error = models.TextField(blank=True, help_text="Why the last attempt failed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["endpoint", "status"])]
+
+    def __str__(self):
+        return f"{self.event} to {self.endpoint} ({self.status})"

@@ -2,15 +2,26 @@
 
 import zoneinfo
 
-from django.core.validators import MaxLengthValidator, RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator, URLValidator
 from django.db import models
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.rest import StrictInputMixin
+from config.schema import HTTP_URL_PATTERN
 
-from .models import Artist, Session, Studio, Workshop, WorkshopChange, validate_not_reserved
+from .models import (
+    Artist,
+    Session,
+    Studio,
+    WebhookEndpoint,
+    WebhookEvent,
+    Workshop,
+    WorkshopChange,
+    validate_not_reserved,
+    validate_webhook_url,
+)
 
 TIME_ZONES = sorted(zoneinfo.available_timezones())
 
@@ -195,3 +206,45 @@ class WorkshopChangeSerializer(serializers.ModelSerializer):
         model = WorkshopChange
         fields = ["id", "kind", "studio", "workshop", "title", "source_url", "fields", "created_at"]
         read_only_fields = fields
+
+
+@extend_schema_field({"type": "string", "format": "uri", "maxLength": 200, "pattern": HTTP_URL_PATTERN})
+class WebhookURLField(serializers.CharField):
+    """An http(s) URL as the schema's pattern states it, which the private-address rules let through."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 200)
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+        self.validators += [
+            RegexValidator(HTTP_URL_PATTERN, "Enter a valid http or https URL."),
+            URLValidator(schemes=["http", "https"]),
+            validate_webhook_url,
+        ]
+
+
+class WebhookEndpointSerializer(CatalogueSerializer):
+    """A webhook endpoint; its secret is written, never read back."""
+
+    url = WebhookURLField(help_text="Receives a JSON POST per event. Private addresses are refused.")
+    secret = serializers.CharField(
+        write_only=True,
+        min_length=16,
+        max_length=200,
+        trim_whitespace=False,
+        help_text="Signs each body (X-Signature-256: sha256=<hex HMAC-SHA256 of the body>). Never returned.",
+    )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.choices),
+        min_length=1,
+        max_length=len(WebhookEvent.values),
+        help_text="The events it is sent.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "name", "url", "secret", "events", "active", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def validate_events(self, value):
+        return list(dict.fromkeys(value))  # each once, in the order given

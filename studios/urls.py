@@ -7,6 +7,7 @@ router = SimpleRouter()
 router.register("studios", api.StudioViewSet, basename="studio")
 router.register("artists", api.ArtistViewSet, basename="artist")
 router.register("workshops", api.WorkshopViewSet, basename="workshop")
+router.register("webhooks", api.WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = [
     path("api/streaming/refresh-workshops", views.refresh_workshops, name="refresh-workshops"),
