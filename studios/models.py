@@ -4,6 +4,7 @@ from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from .pipeline.patterns import InvalidLinkPattern, compile_link_pattern
@@ -35,10 +36,21 @@ def default_refresh_every_hours():
 
 
 def validate_cron(value):
-    from croniter import croniter
+    from croniter import CroniterBadDateError, croniter
 
-    if value and not croniter.is_valid(value):
+    if not value:
+        return
+    if not croniter.is_valid(value):
         raise ValidationError(f"{value!r} is not a cron expression such as '0 6 * * *' (06:00 every day).")
+    try:
+        croniter(value).get_next(datetime)
+    except CroniterBadDateError:
+        # A date no month has (30 February): saving would fail to find the next due time.
+        raise ValidationError(f"{value!r} never comes due: no month has that day.") from None
+
+
+# A year: a longer interval would put the due time past what a date can hold.
+MAX_REFRESH_EVERY_HOURS = 366 * 24
 
 
 def validate_not_reserved(value):
@@ -80,6 +92,7 @@ class Studio(models.Model):
         null=True,
         blank=True,
         default=default_refresh_every_hours,
+        validators=[MaxValueValidator(MAX_REFRESH_EVERY_HOURS)],
         help_text="Refresh every N hours; empty for no interval.",
     )
     refresh_cron = models.CharField(

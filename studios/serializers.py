@@ -1,7 +1,9 @@
 """Serializers of the catalogue API: studios, artists, and workshops with their sessions and artists."""
 
+import re
 import zoneinfo
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator, URLValidator
 from django.db import models
 from django.urls import reverse
@@ -12,6 +14,7 @@ from config.rest import StrictInputMixin
 from config.schema import HTTP_URL_PATTERN
 
 from .models import (
+    MAX_REFRESH_EVERY_HOURS,
     Artist,
     Session,
     Studio,
@@ -24,6 +27,43 @@ from .models import (
 )
 
 TIME_ZONES = sorted(zoneinfo.available_timezones())
+
+# PostgreSQL's integer: the largest token budget a studio can store on every database.
+MAX_TOKEN_BUDGET = 2**31 - 1
+
+
+def _cron_field(value):
+    """One of the five fields: *, a value or a range, each with an optional /step, comma-separated."""
+    item = rf"(?:\*|{value}(?:-{value})?)(?:/[1-9][0-9]?)?"
+    return rf"{item}(?:,{item})*"
+
+
+# The five-field form with numbers (minute, hour, day of month, month, day of week 0-7 with 0 and 7
+# Sunday), single spaces. Every expression it matches is one croniter takes, so the schema and the
+# server agree; the model's validator then refuses one that never comes due. "" (no cron) is not
+# matched: drf-spectacular adds it as a oneOf branch of its own, which "" must match only once.
+CRON_PATTERN = (
+    "^(?:"
+    + " ".join(
+        _cron_field(value)
+        for value in (
+            r"[0-5]?[0-9]",
+            r"(?:[01]?[0-9]|2[0-3])",
+            r"(?:0?[1-9]|[12][0-9]|3[01])",
+            r"(?:0?[1-9]|1[0-2])",
+            r"[0-7]",
+        )
+    )
+    + ")$"
+)
+_CRON_RE = re.compile(CRON_PATTERN)
+
+
+def validate_cron_form(value):
+    if value and not _CRON_RE.fullmatch(value):
+        raise ValidationError(
+            f"{value[:100]!r} is not a five-field cron expression of numbers such as '0 6 * * *' (06:00 every day)."
+        )
 
 
 @extend_schema_field({"oneOf": [{"type": "string", "format": "uri"}, {"type": "string", "maxLength": 0}]})
@@ -42,6 +82,22 @@ class LocalTimeField(serializers.TimeField):
     """A wall-clock time in the studio's time zone, without an offset (so not a JSON Schema "time")."""
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": Studio._meta.get_field("refresh_cron").max_length,
+        "pattern": CRON_PATTERN,
+        "example": "0 6 * * *",
+    }
+)
+class CronField(serializers.CharField):
+    """A five-field cron expression in the studio's time zone that comes due (not 30 February), or ""."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.insert(0, validate_cron_form)
+
+
 class CatalogueSerializer(StrictInputMixin, serializers.ModelSerializer):
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
@@ -55,6 +111,8 @@ class CatalogueSerializer(StrictInputMixin, serializers.ModelSerializer):
             field_class = LocalTimeField
         elif field_name == "link_pattern":
             field_class = RegexField
+        elif field_name == "refresh_cron":
+            field_class = CronField
         return field_class, kwargs
 
 
@@ -82,16 +140,28 @@ class StudioSerializer(CatalogueSerializer):
             "extraction_hints",
             "time_zone",
             "active",
+            "refresh_every_hours",
+            "refresh_cron",
+            "next_refresh_at",
+            "respect_robots_txt",
+            "llm_monthly_token_budget",
             "instagram_link",
             "image_url",
             "created_at",
             "updated_at",
             "workshops_url",
         ]
-        read_only_fields = ["studio_id", "created_at", "updated_at"]
+        read_only_fields = ["studio_id", "next_refresh_at", "created_at", "updated_at"]
         extra_kwargs = {
             "max_depth": {"min_value": 0, "max_value": 10},
             "concurrency": {"min_value": 1, "max_value": 50},
+            # Bounds stated here, so that the schema says them whatever the database.
+            "refresh_every_hours": {"min_value": 0, "max_value": MAX_REFRESH_EVERY_HOURS},
+            "llm_monthly_token_budget": {"min_value": 0, "max_value": MAX_TOKEN_BUDGET},
+            "next_refresh_at": {
+                "help_text": "When the schedule next refreshes the studio; set on save from the schedule "
+                "(a new or changed schedule counts from then), null when it is off or the studio inactive."
+            },
         }
 
     @extend_schema_field({"type": "string", "format": "uri"})
@@ -103,7 +173,7 @@ class StudioSerializer(CatalogueSerializer):
 
 class StudioCreateSerializer(StudioSerializer):
     class Meta(StudioSerializer.Meta):
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["next_refresh_at", "created_at", "updated_at"]
         extra_kwargs = {
             **StudioSerializer.Meta.extra_kwargs,
             "studio_id": {
