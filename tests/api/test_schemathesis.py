@@ -41,7 +41,7 @@ from streaming.events import envelope
 from streaming.models import Run, RunEvent, RunStatus
 from streaming.schema import LAST_EVENT_ID_PATTERN
 from studios.demo.loader import load_demo
-from studios.models import Artist, Session, Studio, Workshop
+from studios.models import Artist, Session, Studio, WebhookDelivery, WebhookEndpoint, Workshop
 
 pytestmark = [pytest.mark.live]
 
@@ -86,7 +86,7 @@ def known_ids(catalogue):
 
 
 # In the order they can be created in: each refers only to those before it.
-CATALOGUE_MODELS = [Studio, Artist, Run, RunEvent, Workshop, Session]
+CATALOGUE_MODELS = [Studio, Artist, Run, RunEvent, Workshop, Session, WebhookEndpoint, WebhookDelivery]
 
 
 def catalogue_snapshot():
