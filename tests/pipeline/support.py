@@ -74,7 +74,10 @@ def serve_demo_site(local: LocalSite, studio_id: str) -> str:
 
 
 def chromium_processes() -> set[int]:
-    """PIDs of Chromium processes descended from this test process (scanning /proc; zombies excluded)."""
+    """PIDs of Chromium processes this test process started (scanning /proc; zombies excluded).
+
+    Those under another Python process are not counted: the live servers the session started are
+    children of this process too, and a run of theirs renders pages with a Chromium of its own."""
     parents, commands = {}, {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -97,6 +100,8 @@ def chromium_processes() -> set[int]:
             pid = parents[pid]
             if pid == me:
                 return True
+            if os.path.basename(commands.get(pid, "")).startswith("python"):
+                return False  # a live server's, or another command's
         return False
 
     return {pid for pid, command in commands.items() if "chromium" in os.path.basename(command) and descends(pid)}
