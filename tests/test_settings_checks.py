@@ -116,6 +116,8 @@ def test_time_zone_must_be_a_real_zone(zone):
         "RENDER_TIMEOUT",
         "LLM_TIMEOUT",
         "LLM_TEXT_BUDGET",
+        "FETCH_PER_HOST_CONCURRENCY",
+        "SCHEDULER_INTERVAL",
     ],
 )
 @pytest.mark.parametrize("value", [0, -5])

@@ -3,8 +3,6 @@ configuration and runtime files, as the README's "Pushpin in front" describes.""
 
 import secrets
 import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -56,6 +54,8 @@ class PushpinServer(ServerProcess):
 
     Stopping its runner stops the services it started."""
 
+    name = "pushpin"
+
     def __init__(self, directory, max_connections=20000):
         self.directory = Path(directory)
         self.port, self.publish_port = free_port(), free_port()
@@ -85,21 +85,11 @@ class PushpinServer(ServerProcess):
                 max_connections=self.max_connections,
             )
         )
-        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen(
-                ["pushpin", "--config", str(config), "--merge-output"], stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"pushpin exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                proxied = httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
-                publishing = httpx.post(f"http://127.0.0.1:{self.publish_port}/publish/", json={"items": []}, timeout=1)
-                if proxied and publishing.status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass  # not listening yet
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"pushpin did not answer within {timeout}s:\n{self.log_tail()}")
+        return self.launch(
+            ["pushpin", "--config", str(config), "--merge-output"], ready=self._proxying_and_publishing, timeout=timeout
+        )
+
+    def _proxying_and_publishing(self):
+        proxied = httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        publishing = httpx.post(f"http://127.0.0.1:{self.publish_port}/publish/", json={"items": []}, timeout=1)
+        return proxied and publishing.status_code == 200

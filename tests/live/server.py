@@ -34,27 +34,50 @@ def database_url(settings_dict):
 
 
 class ServerProcess:
-    """A server in a subprocess writing to `log_path`: stopped with SIGTERM, killed if it lingers."""
+    """A server in a subprocess writing to `log_path`: started and waited for until it is ready,
+    stopped with SIGTERM, killed if it lingers past `stop_timeout` seconds."""
 
+    name = "the server"
     process: subprocess.Popen | None = None
     log_path: Path
+    stop_timeout = 10
+
+    def launch(self, command, ready, timeout, **popen):
+        """Start `command` and wait until `ready()` holds; RuntimeError with the log's tail otherwise."""
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **popen)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                if ready():
+                    return self
+            except httpx.TransportError:
+                pass  # not listening yet
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not start within {timeout}s:\n{self.log_tail()}")
 
     def stop(self):
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=self.stop_timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
 
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
     def log_tail(self, lines=60):
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return "\n".join(self.log().splitlines()[-lines:])
 
 
 class DaphneServer(ServerProcess):
+    name = "daphne"
+
     def __init__(self, env, log_path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -79,23 +102,10 @@ class DaphneServer(ServerProcess):
         self.process = None
 
     def start(self, timeout=30):
-        log = open(self.log_path, "ab")  # noqa: SIM115  (daphne writes to it for as long as it runs)
-        self.process = subprocess.Popen(
+        return self.launch(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            ready=lambda: httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200,
+            timeout=timeout,
             cwd=ROOT,
             env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass  # not listening yet
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"daphne did not answer within {timeout}s:\n{self.log_tail()}")

@@ -7,7 +7,6 @@ receive this one's run events. It also lets a test restart Redis under a run.
 """
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from tests.live.private_redis import PrivateRedis
-from tests.live.server import ROOT, DaphneServer
+from tests.live.server import ROOT, DaphneServer, ServerProcess
 from tests.services import skip_or_fail
 
 POSTGRES_URL = os.environ.get("DATABASE_TEST_URL", "postgres://postgres@127.0.0.1:5432/test")
@@ -46,50 +45,27 @@ def drop_database(url):
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-class Worker:
-    """`python manage.py rqworker` in a subprocess."""
+class Worker(ServerProcess):
+    """`python manage.py rqworker` in a subprocess; SIGTERM is a warm shutdown that may finish a link."""
+
+    name = "the worker"
+    stop_timeout = 20
 
     def __init__(self, env, log_path):
         self.env = env
         self.log_path = Path(log_path)
-        self.process = None
 
     def start(self, timeout=30):
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "rqworker", "default"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the worker exited with {self.process.returncode}:\n{self.log_tail()}")
-            if "Listening on" in self.log():
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the worker did not start within {timeout}s:\n{self.log_tail()}")
-
-    def log(self):
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def log_tail(self, lines=60):
-        return "\n".join(self.log().splitlines()[-lines:])
+        return self.launch(
+            [sys.executable, "manage.py", "rqworker", "default"],
+            ready=lambda: "Listening on" in self.log(),
+            timeout=timeout,
+            cwd=ROOT,
+            env=self.env,
+        )
 
     def executed(self, run_id):
         return f"execute_run({run_id})" in self.log()
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 class Stack:
