@@ -24,12 +24,11 @@ from django_eventstream.utils import get_channelmanager
 from rest_framework.authtoken.models import Token
 
 from .conf import conf
-from .events import envelope
 from .fanout import follow
 from .http import ApiError, origin_allowed
 from .models import Run
 from .permissions import can_watch_runs
-from .sse import KEEP_ALIVE_SECONDS, open_streams, seq_after
+from .sse import KEEP_ALIVE_SECONDS, close_envelope, open_streams, seq_after
 from .storage import RunEventStorage, channel_for_run
 
 CLOSE_CODES = {400: 4400, 401: 4401, 403: 4403, 404: 4404, 429: 4429}
@@ -69,7 +68,7 @@ class RunEventsConsumer(AsyncWebsocketConsumer):
             return
         if finished:
             # Nothing will follow: say so instead of holding the socket open until the time limit.
-            await self._send_close("finished", "The run has finished; there are no more events")
+            await self._send_close("finished")
             await self.close(code=1000)
             return
         self.follower = asyncio.create_task(self._follow(run.pk, after_seq))
@@ -96,14 +95,12 @@ class RunEventsConsumer(AsyncWebsocketConsumer):
             await self.close(code=1011)
             return
         if not complete:
-            await self._send_close("timeout", "Stream time limit reached; reconnect with the last event id to resume")
+            await self._send_close("timeout")
         await self.close(code=1000)
 
-    async def _send_close(self, reason: str, message: str) -> None:
+    async def _send_close(self, reason: str) -> None:
         """The `close` message SSE streams also send: the socket's own, so it has no event id."""
-        await self.send(
-            json.dumps({"event": "close", "data": envelope("close", {"message": message, "reason": reason})})
-        )
+        await self.send(json.dumps({"event": "close", "data": close_envelope(reason)}))
 
     @database_sync_to_async
     def _admit(self) -> tuple[Any, Run, int, bool]:

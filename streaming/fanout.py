@@ -17,6 +17,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
@@ -219,6 +220,22 @@ def open_feeds() -> int:
     return len(_feeds)
 
 
+class _Typed(Protocol):
+    @property
+    def type(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=_Typed)
+
+
+def through_complete(items: list[Item]) -> tuple[list[Item], bool]:
+    """The items up to the run's `complete` event, and whether it is among them: nothing follows it."""
+    for index, item in enumerate(items):
+        if item.type == "complete":
+            return items[: index + 1], True
+    return items, False
+
+
 async def follow(run_id: int, after_seq: int, timeout: float, quiet: float) -> AsyncIterator[list[RunFrame]]:
     """A run's frames past `after_seq`, in batches, until its `complete` or `timeout` seconds.
 
@@ -234,12 +251,10 @@ async def follow(run_id: int, after_seq: int, timeout: float, quiet: float) -> A
         while True:
             frames = feed.frames_after(position)
             if frames:
-                ends = next((i for i, frame in enumerate(frames) if frame.type == "complete"), None)
-                if ends is not None:
-                    frames = frames[: ends + 1]
+                frames, complete = through_complete(frames)
                 yield frames
                 position = frames[-1].seq
-                if ends is not None:
+                if complete:
                     return
                 continue
             quiet_since = loop.time()

@@ -21,7 +21,7 @@ from django_eventstream.utils import add_default_headers, get_channelmanager, pa
 from . import grip
 from .conf import conf
 from .events import envelope
-from .fanout import FILL_BATCH, follow
+from .fanout import FILL_BATCH, follow, through_complete
 from .http import ApiError
 from .models import Run
 from .storage import RunEventStorage, channel_for_run, parse_seq, run_id_from_channel
@@ -73,8 +73,19 @@ def resumed_run(request: HttpRequest, job: str, subject: str) -> tuple[Run, int]
     return None
 
 
-def close_frame(reason: str, message: str = "Connection closed") -> str:
-    return sse_encode_event("close", json.dumps(envelope("close", {"message": message, "reason": reason})))
+# Why a stream ends with `close` (the wire contract's reasons), and what its message says.
+CLOSE_MESSAGES = {
+    "finished": "The run has finished; there are no more events",
+    "timeout": "Stream time limit reached; reconnect with the last event id to resume",
+}
+
+
+def close_envelope(reason: str) -> dict[str, Any]:
+    return envelope("close", {"message": CLOSE_MESSAGES[reason], "reason": reason})
+
+
+def close_frame(reason: str) -> str:
+    return sse_encode_event("close", json.dumps(close_envelope(reason)))
 
 
 class _OpenStreams:
@@ -150,7 +161,7 @@ def run_stream_response(request: HttpRequest, run: Run, user: Any, after_seq: in
     release = open_streams.reserve(user)
     if not run.is_active and after_seq >= RunEventStorage().get_current_id(channel):
         # Nothing will follow: say so instead of holding a connection open forever.
-        body = _single_frame(close_frame("finished", "The run has finished; there are no more events"))
+        body = _single_frame(close_frame("finished"))
     else:
         body = run_frames(run.pk, after_seq, conf.STREAM_TIMEOUT)
     response = RunStreamResponse(body, release)
@@ -175,7 +186,7 @@ async def run_frames(run_id: int, after_seq: int, timeout: float) -> AsyncIterat
         yield b"".join(frame.sse for frame in frames)
         complete = frames[-1].type == "complete"
     if not complete:
-        yield close_frame("timeout", "Stream time limit reached; reconnect with the last event id to resume")
+        yield close_frame("timeout")
 
 
 def held_stream_response(
@@ -192,19 +203,17 @@ def held_stream_response(
     events: list[Event] = []
     while batch := storage.get_events(channel, after_seq + len(events), limit=FILL_BATCH):
         events += batch
-    ends = next((i for i, event in enumerate(events) if event.type == "complete"), None)
-    if ends is not None:
-        events = events[: ends + 1]
+    events, complete = through_complete(events)
     last_seq = events[-1].id if events else after_seq
     finished = opening and not run.is_active and not events  # as the direct stream: nothing will follow
     timed_out = time.time() - since >= conf.STREAM_TIMEOUT
-    hold = ends is None and not finished and not timed_out
+    hold = not complete and not finished and not timed_out
     # Held content passes the proxy's build-id filter, which reads `%` as its own: escaped.
     frames = [sse_encode_event(e.type, e.data, event_id=f"{channel}:{e.id}", escape=hold) for e in events]
     if finished:
-        frames = [close_frame("finished", "The run has finished; there are no more events")]
-    elif ends is None and timed_out:
-        frames.append(close_frame("timeout", "Stream time limit reached; reconnect with the last event id to resume"))
+        frames = [close_frame("finished")]
+    elif not complete and timed_out:
+        frames.append(close_frame("timeout"))
     if opening and not finished:
         frames.insert(0, STREAM_OPEN)
     response = HttpResponse("".join(frames), content_type="text/event-stream")
