@@ -43,14 +43,8 @@ def make_slow_studio(transactional_db):
     sites = []
 
     def make(studio_id, pages=8, delay=0.4):
-        site = LocalSite()
+        site = slow_workshop_site(studio_id, pages, delay)
         sites.append(site)
-        links = []
-        for number in range(1, pages + 1):
-            path = f"/workshops/slow-{number}/"
-            site.add(path, Response(SLOW_EVENT_PAGE.format(number=number, studio_id=studio_id), delay=delay))
-            links.append(f'<a href="{path}">Workshop {number}</a>')
-        site.add("/", "<html><body>" + "".join(links) + "</body></html>")
         return Studio.objects.create(
             studio_id=studio_id,
             name=studio_id.replace("_", " ").title(),
@@ -63,6 +57,18 @@ def make_slow_studio(transactional_db):
     yield make
     for site in sites:
         site.close()
+
+
+def slow_workshop_site(studio_id, pages, delay):
+    """A local site whose home page links `pages` workshop pages, each answering after `delay` seconds."""
+    site = LocalSite()
+    links = []
+    for number in range(1, pages + 1):
+        path = f"/workshops/slow-{number}/"
+        site.add(path, Response(SLOW_EVENT_PAGE.format(number=number, studio_id=studio_id), delay=delay))
+        links.append(f'<a href="{path}">Workshop {number}</a>')
+    site.add("/", "<html><body>" + "".join(links) + "</body></html>")
+    return site
 
 
 SLOW_EVENT_PAGE = """<html><head><script type="application/ld+json">

@@ -4,16 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from studios.pipeline.render import CHROMIUM_ARGS
 from tests.services import skip_or_fail
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # The README's screenshots are tracked files: rewritten only when asked (`make screenshots`).
 TAKE_SCREENSHOTS = os.environ.get("SCREENSHOTS") == "1"

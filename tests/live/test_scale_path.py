@@ -4,10 +4,10 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 
 import pytest
 
+from tests.scale.stack import create_database, drop_database
 from tests.services import skip_or_fail
 
 from .server import ROOT, DaphneServer
@@ -16,25 +16,14 @@ from .test_streaming_endpoints import assert_complete_run_stream
 
 pytestmark = [pytest.mark.live]
 
-POSTGRES_URL = os.environ.get("DATABASE_TEST_URL", "postgres://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("REDIS_URL_TEST", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture
 def postgres_database():
-    psycopg = pytest.importorskip("psycopg")
-    name = f"studios_scale_{uuid.uuid4().hex[:8]}"
-    base, _, _ = POSTGRES_URL.rpartition("/")
-    try:
-        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        skip_or_fail(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    url = create_database()
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture

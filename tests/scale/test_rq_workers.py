@@ -8,9 +8,8 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import SLOW_EVENT_PAGE
+from tests.conftest import slow_workshop_site
 from tests.live.sse import read_stream
-from tests.sites import LocalSite, Response
 
 from .stack import Stack
 
@@ -61,14 +60,8 @@ def sites():
 
 
 def slow_studio(stack, sites, studio_id, pages, delay):
-    site = LocalSite()
+    site = slow_workshop_site(studio_id, pages, delay)
     sites.append(site)
-    links = []
-    for number in range(1, pages + 1):
-        path = f"/workshops/slow-{number}/"
-        site.add(path, Response(SLOW_EVENT_PAGE.format(number=number, studio_id=studio_id), delay=delay))
-        links.append(f'<a href="{path}">Workshop {number}</a>')
-    site.add("/", "<html><body>" + "".join(links) + "</body></html>")
     stack.manage(
         "shell",
         "-c",
