@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import LLMError, TransientLLMError
 from ..extract import ExtractedEvent, ExtractionContext
-from ..fetch import Page
+from ..fetch import Page, shared_ssl_context
 from ..retry import call_with_retries
 from .config import KnownArtist, LLMConfig
 from .mapping import to_events
@@ -103,7 +103,11 @@ class LLMExtractor:
         self.token_limit = token_limit
         self._openai = openai
         self._client = client or openai.OpenAI(
-            base_url=config.base_url, api_key=config.api_key, timeout=config.timeout, max_retries=0
+            base_url=config.base_url,
+            api_key=config.api_key,
+            timeout=config.timeout,
+            max_retries=0,
+            http_client=openai.DefaultHttpxClient(verify=shared_ssl_context()),
         )
         # Set by an answer no retry can fix (a wrong key, an unknown model): later pages fail at once.
         self._broken: str | None = None
