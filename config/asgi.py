@@ -10,6 +10,7 @@ import django  # noqa: E402
 
 django.setup(set_prefix=False)
 
+from asgiref.sync import sync_to_async  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -25,13 +26,25 @@ STREAM_PATHS = re.compile(r"^/api/(runs/[0-9]+/events/|streaming/)")
 
 
 class StreamsShareOneThread(ASGIHandler):
-    """Django's ASGI handler, except that stream requests run their sync parts on one shared thread.
+    """Django's ASGI handler, except that stream requests run their sync parts on one shared thread,
+    and every request crosses from the event loop to its sync code once.
 
     Django gives every request a thread of its own for the sync code it runs (middleware, the view),
     and that thread lives as long as the response: one idle thread per open stream. A stream's sync
     part (who asks, starting the run) is short and its body is async, so streams share the thread
     that sync code uses outside a request's own context instead.
+
+    Every view and middleware here is sync, yet Django's async chain calls each middleware's hooks
+    in a thread of their own (and WhiteNoise, sync only, back on the loop): about a dozen crossings
+    per request, each waiting for the GIL while a run's thread works. The chain is loaded in sync
+    mode instead and called in one crossing.
     """
+
+    def load_middleware(self, is_async=False):
+        super().load_middleware(is_async=False)
+
+    async def get_response_async(self, request):
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and STREAM_PATHS.match(scope["path"]):
