@@ -21,7 +21,7 @@ from django_eventstream.utils import add_default_headers, get_channelmanager, pa
 from . import grip
 from .conf import conf
 from .events import envelope
-from .fanout import FILL_BATCH, follow, through_complete
+from .fanout import FILL_BATCH, follow, make_frame, through_complete
 from .http import ApiError
 from .models import Run
 from .storage import RunEventStorage, channel_for_run, parse_seq, run_id_from_channel
@@ -149,9 +149,17 @@ class RunStreamResponse(StreamingHttpResponse):
         super().close()
 
 
-def run_stream_response(request: HttpRequest, run: Run, user: Any, after_seq: int = 0) -> HttpResponse:
+def run_stream_response(
+    request: HttpRequest, run: Run, user: Any, after_seq: int = 0, started_here: bool = False
+) -> HttpResponse:
     """The run's events as SSE from after `after_seq`; ApiError 403 for a user the channel manager
-    refuses, 429 past STREAM_MAX_PER_USER. Through a GRIP proxy, the proxy holds the stream."""
+    refuses, 429 past STREAM_MAX_PER_USER. Through a GRIP proxy, the proxy holds the stream.
+
+    `started_here`: this request has just started the run. Its first few events are read now, on
+    the thread that started it, and sent with the stream's opening: the starter sees its first event
+    without waiting for the run's feed to read the log on another thread while the run's own thread
+    competes for the interpreter.
+    """
     channel = channel_for_run(run.pk)
     if not get_channelmanager().can_read_channel(user, channel):
         raise ApiError(403, "permission_denied", "You may not view runs.")
@@ -163,7 +171,8 @@ def run_stream_response(request: HttpRequest, run: Run, user: Any, after_seq: in
         # Nothing will follow: say so instead of holding a connection open forever.
         body = _single_frame(close_frame("finished"))
     else:
-        body = run_frames(run.pk, after_seq, conf.STREAM_TIMEOUT)
+        opening = RunEventStorage().get_events(channel, after_seq) if started_here else []
+        body = run_frames(run.pk, after_seq, conf.STREAM_TIMEOUT, opening)
     response = RunStreamResponse(body, release)
     add_default_headers(response, request=request)
     response["X-Run-Id"] = str(run.pk)
@@ -174,10 +183,17 @@ async def _single_frame(frame: str) -> AsyncIterator[str | bytes]:
     yield frame
 
 
-async def run_frames(run_id: int, after_seq: int, timeout: float) -> AsyncIterator[str | bytes]:
-    """The SSE body: what the feed holds past `after_seq`, then live, until `complete` or the time limit."""
-    yield STREAM_OPEN
-    complete = False
+async def run_frames(
+    run_id: int, after_seq: int, timeout: float, opening: list[Event] | None = None
+) -> AsyncIterator[str | bytes]:
+    """The SSE body: the `opening` events (read by the request), then what the feed holds past them,
+    then live, until `complete` or the time limit."""
+    channel = channel_for_run(run_id)
+    first, complete = through_complete(opening or [])
+    yield STREAM_OPEN.encode() + b"".join(make_frame(channel, e.id, e.type, e.data).sse for e in first)
+    if complete:
+        return
+    after_seq = first[-1].id if first else after_seq
     async for frames in follow(run_id, after_seq, timeout, quiet=KEEP_ALIVE_SECONDS):
         if not frames:
             yield KEEP_ALIVE

@@ -54,10 +54,10 @@ def _start_and_stream(request, user, studio_id, allow_all):
         run, after_seq = resumed
         return run_stream_response(request, run, user, after_seq=after_seq)
     try:
-        run, _created = start_run(PROCESS_STUDIO, subject, user=user)
+        run, created = start_run(PROCESS_STUDIO, subject, user=user)
     except SubjectRefused as refused:
         raise ApiError(404, refused.code, refused.message) from None
-    return run_stream_response(request, run, user)
+    return run_stream_response(request, run, user, started_here=created)
 
 
 def _validated_subject(studio_id, allow_all):
