@@ -1,6 +1,6 @@
-"""Score the extractor on the corpus of pages under tests/fixtures/extraction/.
+"""Score the extractor on a corpus of pages (by default the one under tests/fixtures/extraction/).
 
-    .venv/bin/python bench/extraction_corpus.py [--mode structured] [--verbose]
+    .venv/bin/python bench/extraction_corpus.py [--corpus PATH] [--mode structured] [--verbose]
 
 Each page goes through what `manage.py extract_page --json` does (studios.pipeline.preview), with
 the page's zone and the corpus' fixed day as today, and is compared with the events read from it
@@ -29,13 +29,13 @@ def _key(title: str) -> str:
     return " ".join(kept.split())
 
 
-def page_events(name: str, spec: dict[str, Any], today: date, mode: str) -> dict[str, Any]:
+def page_events(corpus: Path, name: str, spec: dict[str, Any], today: date, mode: str) -> dict[str, Any]:
     """The `extract_page --json` object for one corpus page."""
     from studios.pipeline.fetch import Page
     from studios.pipeline.preview import preview_page
 
     url = spec.get("url") or f"https://corpus.example/{name}"
-    html = (CORPUS / name).read_text(encoding="utf-8")
+    html = (corpus / name).read_text(encoding="utf-8")
     page = Page(url=url, final_url=url, status=200, content_type="text/html", text=html)
     return preview_page(page, today=today, time_zone=spec.get("time_zone") or "UTC", mode=mode, artists=()).as_json()
 
@@ -62,15 +62,15 @@ def score_page(spec: dict[str, Any], output: dict[str, Any]) -> dict[str, Any]:
     return {"right": right, "wrong": wrong, "past_kept": len(past_kept), "extra": extra}
 
 
-def run(mode: str = "structured", verbose: bool = False) -> dict[str, Any]:
-    expected = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
+def run(mode: str = "structured", verbose: bool = False, corpus: Path = CORPUS) -> dict[str, Any]:
+    expected = json.loads((corpus / "expected.json").read_text(encoding="utf-8"))
     today = date.fromisoformat(expected["today"])
     totals = {"pages": 0, "events": 0, "right": 0, "past_kept": 0, "extra": 0, "raised": 0}
     for name, spec in expected["pages"].items():
         totals["pages"] += 1
         totals["events"] += len(spec["events"])
         try:
-            output = page_events(name, spec, today, mode)
+            output = page_events(corpus, name, spec, today, mode)
         except Exception as exc:  # counted, not fatal: the score says how many pages raised
             totals["raised"] += 1
             print(f"{name}: raised {type(exc).__name__}: {exc}")
@@ -92,6 +92,7 @@ def run(mode: str = "structured", verbose: bool = False) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="a folder of pages and their expected.json")
     parser.add_argument("--mode", default="structured", choices=["structured", "auto"])
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
@@ -99,7 +100,7 @@ def main() -> None:
     import django
 
     django.setup()
-    totals = run(args.mode, args.verbose)
+    totals = run(args.mode, args.verbose, args.corpus.resolve())
     share = totals["right"] / totals["events"] if totals["events"] else 0.0
     print(
         f"\n{totals['pages']} pages: {totals['right']}/{totals['events']} upcoming events right ({share:.0%}), "

@@ -70,6 +70,10 @@ _PRINTED_TIME = re.compile(
     r"\b(?:(?:1[0-2]|0?[1-9])(?::[0-5]\d)?\s*[ap]\.?\s?m\b\.?|(?:[01]?\d|2[0-3])(?::|h)[0-5]\d\b)", re.IGNORECASE
 )
 SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/")
+# eventStatus values that mean the event will not take place on the dates it gives.
+CALLED_OFF_STATUSES = {"EventCancelled": "cancelled", "EventPostponed": "postponed"}
+# What site builders put between an event's name and the site's (Squarespace: "Event — Site").
+TITLE_SEPARATORS = (" — ", " – ", " - ", " | ", " · ")
 WHATSAPP_HOSTS = {"wa.me", "api.whatsapp.com", "whatsapp.com"}
 # Instagram paths that are not profiles.
 INSTAGRAM_NON_PROFILES = {"p", "reel", "reels", "explore", "stories", "tv", "accounts", "direct"}
@@ -93,6 +97,8 @@ class ExtractedEvent:
     payment_link_type: str = "url"
     # Raw (start, end) values as the page gave them; validate.normalise_sessions reads them.
     sessions: list[tuple[Json, Json]] = field(default_factory=list)
+    # "cancelled" or "postponed" when the page says the event will not take place on its dates.
+    called_off: str = ""
 
 
 class Extractor(NamedTuple):
@@ -241,7 +247,10 @@ def _structured_data(page: Page) -> dict[str, list[Json]]:
     # pyRdfa reads an HTML5 <time datetime> by its text only; RDFa core honours @content.
     for element in tree.xpath("//time[@property and @datetime and not(@content)]"):
         element.set("content", element.get("datetime"))
-    data: dict[str, list[Json]] = {"json-ld": _json_ld_block_by_block(tree)}
+    data: dict[str, list[Json]] = {
+        "json-ld": _json_ld_block_by_block(tree),
+        "og:site_name": tree.xpath("//meta[@property='og:site_name']/@content"),
+    }
     # Each syntax on its own: an RDFa oddity must not cost the page its microdata.
     for syntax in EXTRUCT_SYNTAXES:
         try:
@@ -362,11 +371,23 @@ def _named_sub_events(event: JsonDict) -> list[JsonDict]:
     return subs if any(_text(s.get("name")) and _text(s.get("name")).casefold() != own_name for s in subs) else []
 
 
+def _container_ids(found: list[JsonDict]) -> set[str]:
+    """Ids of events that other events name as their superEvent: a festival whose programme
+    points up to it rather than down from it."""
+    return {
+        sup["@id"]
+        for event in found
+        for sup in _as_list(event.get("superEvent"))
+        if isinstance(sup, dict) and isinstance(sup.get("@id"), str) and sup["@id"]
+    }
+
+
 def _expand_containers(found: list[JsonDict]) -> list[JsonDict]:
     """A series' named sub-events in its place; other events' sub-events are their sessions, so
-    a flat graph's sub-event nodes are dropped. Events listed twice (by reference) count once."""
+    a flat graph's sub-event nodes are dropped, and so are the events others name as their
+    superEvent. Events listed twice (by reference) count once."""
     events: list[JsonDict] = []
-    session_ids: set[str] = set()
+    session_ids: set[str] = _container_ids(found)
 
     def add(event: JsonDict, depth: int) -> None:
         children = _named_sub_events(event) if depth < MAX_REFERENCE_HOPS else []
@@ -413,6 +434,24 @@ def _find_events(value: Json, found: list[JsonDict], holder_name: str = "") -> N
             _find_events(v, found, name)
 
 
+def _site_names(data: dict[str, list[Json]]) -> list[str]:
+    """The site's own name, as Open Graph and the JSON-LD WebSite and Organization give it."""
+    nodes = _nodes(data.get("json-ld") or [])
+    names = [_text(n.get("name")) for n in nodes if _types(n) & {"WebSite", "Organization"}]
+    return [name for name in [*map(_text, data.get("og:site_name") or []), *names] if name]
+
+
+def _occurrences(event: JsonDict) -> list[JsonDict]:
+    """An event with several startDate values (schema.org lets the property repeat) as one event
+    per start, each with the endDate at the same place when there is one end per start."""
+    starts = _as_list(event.get("startDate"))
+    if len(starts) < 2:
+        return [event]
+    ends = _as_list(event.get("endDate"))
+    paired = len(ends) == len(starts)
+    return [{**event, "startDate": start, "endDate": ends[i] if paired else None} for i, start in enumerate(starts)]
+
+
 def _event_nodes(data: dict[str, list[Json]]) -> list[JsonDict]:
     events: list[JsonDict] = []
     for syntax in SYNTAXES:
@@ -446,6 +485,28 @@ def _text(value: Json) -> str:
             v = f"{v:g}" if isinstance(v, float) else str(v)
         if isinstance(v, str) and v.strip():
             return " ".join(html.unescape(v).split())
+    return ""
+
+
+def _title(event: JsonDict, site_names: list[str]) -> str:
+    """The event's name (data-vocabulary.org's Event calls it `summary`), without the site's name
+    that site builders append to it."""
+    title = _text(event.get("name")) or _text(event.get("summary"))
+    for site in site_names:
+        for separator in TITLE_SEPARATORS:
+            suffix = f"{separator}{site}".casefold()
+            if title.casefold().endswith(suffix) and len(title) > len(suffix):
+                return title[: -len(suffix)].strip()
+    return title
+
+
+def _called_off(event: JsonDict) -> str:
+    """The status word, cancelled or postponed, when the event's status says so; else empty."""
+    for status in _as_list(event.get("eventStatus")):
+        if isinstance(status, dict):
+            status = status.get("@id") or status.get("name")
+        if word := CALLED_OFF_STATUSES.get(_local_name(status)):
+            return word
     return ""
 
 
@@ -563,11 +624,11 @@ def _sessions(event: JsonDict) -> list[tuple[Json, Json]]:
     return sessions
 
 
-def _to_extracted(event: JsonDict, page_url: str) -> ExtractedEvent:
+def _to_extracted(event: JsonDict, page_url: str, site_names: list[str]) -> ExtractedEvent:
     performers = _performers(event)
     pricing_info, payment_link, payment_link_type = _pricing(event, page_url)
     return ExtractedEvent(
-        title=_text(event.get("name")),
+        title=_title(event, site_names),
         event_type=_event_type(event),
         song=_text(event.get("workPerformed")) or None,
         by=" & ".join(name for name, _handle in performers),
@@ -576,17 +637,21 @@ def _to_extracted(event: JsonDict, page_url: str) -> ExtractedEvent:
         payment_link=payment_link,
         payment_link_type=payment_link_type,
         sessions=_sessions(event),
+        called_off=_called_off(event),
     )
 
 
 def extract_structured(page: Page, studio: "Studio") -> list[ExtractedEvent]:
     """schema.org Event (and subtypes) items from JSON-LD, microdata and RDFa."""
     events: list[ExtractedEvent] = []
-    for node in _event_nodes(_structured_data(page)):
-        event = _to_extracted(node, page.final_url)
-        # Pages often carry the same event in two syntaxes (a plugin's JSON-LD beside microdata).
-        if event not in events:
-            events.append(event)
+    data = _structured_data(page)
+    site_names = _site_names(data)
+    for node in _event_nodes(data):
+        for occurrence in _occurrences(node):
+            event = _to_extracted(occurrence, page.final_url, site_names)
+            # Pages often carry the same event in two syntaxes (a plugin's JSON-LD beside microdata).
+            if event not in events:
+                events.append(event)
     return events
 
 

@@ -1,9 +1,10 @@
 """Reading JSON-LD blocks as sites really write them.
 
 Strict JSON first; when that fails, the block is repaired in one pass that knows whether it is
-inside a string: PHP's ``\\'`` and other invalid escapes, raw control characters in strings,
-``//`` and ``/* */`` comments, CDATA and HTML-comment wrappers, trailing commas, a stray or a
-missing closing brace. Whatever still cannot be read is refused (None), never raised.
+inside a string: PHP's ``\\'`` and other invalid escapes, raw control characters and unescaped
+double quotes in strings, ``//`` and ``/* */`` comments, CDATA and HTML-comment wrappers, trailing
+commas, no-break and other Unicode spaces between tokens, a stray or a missing closing brace.
+Whatever still cannot be read is refused (None), never raised.
 """
 
 import json
@@ -18,15 +19,38 @@ _VALID_ESCAPES = set('"\\/bfnrt')
 _HEX = set("0123456789abcdefABCDEF")
 _CLOSER = {"{": "}", "[": "]"}
 _CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+# What may follow a string's closing quote; after a comma, what may start the next key or value.
+_AFTER_STRING = set(":}]")
+_AFTER_COMMA = set('"{[]}-0123456789')
+_KEYWORDS = ("true", "false", "null")
+_COMMENTS = ("//", "/*")
 
 
 def _strip_wrappers(text: str) -> str:
-    text = text.lstrip("\ufeff").strip()
+    text = text.strip().lstrip("\ufeff").strip()  # the BOM of a pasted block may follow a newline
     previous = None
     while previous != text:
         previous = text
         text = _WRAPPERS.sub("", text).strip()
     return text
+
+
+def _next_token(text: str, i: int) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
+
+
+def _ends_string(text: str, i: int) -> bool:
+    """Whether the double quote before text[i] closes its string: plugins that print a description
+    into a JSON template leave its own quotes unescaped, and those are followed by more text."""
+    i = _next_token(text, i)
+    if i >= len(text) or text[i] in _AFTER_STRING or text.startswith(_COMMENTS, i):
+        return True
+    if text[i] != ",":
+        return False
+    i = _next_token(text, i + 1)
+    return i >= len(text) or text[i] in _AFTER_COMMA or text.startswith(_KEYWORDS + _COMMENTS, i)
 
 
 def _string(text: str, i: int, out: list[str]) -> int:
@@ -37,8 +61,12 @@ def _string(text: str, i: int, out: list[str]) -> int:
     while i < n:
         ch = text[i]
         if ch == '"':
-            out.append('"')
-            return i + 1
+            if _ends_string(text, i + 1):
+                out.append('"')
+                return i + 1
+            out.append('\\"')
+            i += 1
+            continue
         if ch == "\\":
             nxt = text[i + 1] if i + 1 < n else ""
             if nxt in _VALID_ESCAPES and nxt:
@@ -111,6 +139,8 @@ def repair(text: str) -> str:
             # else: a stray closer, dropped
         elif ch < " " and ch not in "\t\n\r":
             pass  # control characters between tokens
+        elif ch.isspace():
+            out.append(" ")  # a no-break space from a pasted block is not JSON whitespace
         else:
             out.append(ch)
         i += 1

@@ -1,8 +1,8 @@
 """From one page's extracted events to the workshops a run would save, and what it drops and why.
 
 One piece of code for the run (process._Collector) and the one-page preview (preview.py):
-dates read in the studio's zone, the same event marked up twice merged, undated and past events
-dropped, artists matched.
+dates read in the studio's zone, the same event marked up twice merged, undated, past and
+cancelled or postponed events dropped, artists matched.
 """
 
 from collections.abc import Callable
@@ -16,7 +16,11 @@ from .match import A, ArtistMatcher, normalise_name
 from .save import WorkshopData
 from .validate import SessionTuple, is_past, normalise_sessions, session_order
 
-PAST, UNDATED, DUPLICATE = "past", "undated", "duplicate"
+PAST, UNDATED, DUPLICATE, CANCELLED = "past", "undated", "duplicate", "cancelled"
+CALLED_OFF_DETAILS = {
+    "cancelled": "the page marks it cancelled",
+    "postponed": "the page marks it postponed, without a new date",
+}
 
 
 @dataclass
@@ -34,7 +38,8 @@ class Kept(Generic[A]):
 
 @dataclass
 class Dropped:
-    """An event the run would not save, and why: past, undated or duplicate (merged into another)."""
+    """An event the run would not save, and why: past, undated, cancelled (or postponed) or duplicate
+    (merged into another)."""
 
     title: str
     reason: str
@@ -96,6 +101,7 @@ def merge(first: ExtractedEvent, second: ExtractedEvent) -> ExtractedEvent:
         payment_link=payment_link,
         payment_link_type=payment_link_type,
         sessions=[*first.sessions, *(s for s in second.sessions if s not in first.sessions)],
+        called_off=first.called_off or second.called_off,
     )
 
 
@@ -135,6 +141,10 @@ def review_events(events: list[ExtractedEvent], zone: ZoneInfo, today: date, mat
         else:
             review.dropped.append(Dropped(event.title, UNDATED, f"its date could not be read ({str(raw)[:80]!r})"))
     for event, sessions in merged.values():
+        if event.called_off:
+            detail = CALLED_OFF_DETAILS[event.called_off]
+            review.dropped.append(Dropped(event.title, CANCELLED, detail, sessions))
+            continue
         if is_past(sessions, today):
             review.dropped.append(Dropped(event.title, PAST, f"last session {sessions[-1][0].isoformat()}", sessions))
             continue
@@ -149,11 +159,13 @@ def _plural(count: int, word: str) -> str:
 
 def report_review(log: Callable[[str, str], None], url: str, review: Review[A]) -> None:
     """The run's log lines about one page's dropped events and unmatched artists, through `log(level, message)`."""
-    past, merged = review.count(PAST), review.count(DUPLICATE)
+    past, merged, called_off = review.count(PAST), review.count(DUPLICATE), review.count(CANCELLED)
     if merged:
         log("info", f"{url}: {_plural(merged, 'duplicate')} of another event merged")
     if past:
         log("info", f"{url}: {_plural(past, 'past event')} dropped")
+    if called_off:
+        log("info", f"{url}: {_plural(called_off, 'cancelled or postponed event')} dropped")
     for dropped in review.dropped:
         if dropped.reason == UNDATED:
             log("warning", f"{url}: '{dropped.title}' dropped: {dropped.detail}")
