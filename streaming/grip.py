@@ -16,6 +16,7 @@ too after REFRESH_SECONDS without an event, which ends streams whose close it mi
 past STREAM_TIMEOUT, or whose user may no longer watch.
 """
 
+import math
 from urllib.parse import quote
 
 from django.conf import settings
@@ -31,6 +32,12 @@ from .storage import RunEventStorage, channel_for_run, parse_seq
 NEXT_PARAM = "grip_next"
 NEXT_SALT = "streaming.grip.next"
 REFRESH_SECONDS = 120
+# The proxy follows next links of held streams in batches per link, about ten batches a second,
+# and one request serves a batch; a link per stream made thousands of watchers wait minutes for
+# their turn (the proxy refreshes every held stream of a channel once it has subscribed to it).
+# So streams of one run and one user opened in the same minute share their link: their time limit
+# counts from the end of that minute.
+LINK_SHARING_SECONDS = 60
 
 
 def enabled() -> bool:
@@ -66,8 +73,14 @@ def hold_stream(
     instruct.set_hold_stream()
     instruct.meta["id_format"] = f"{build_id_escape(channel_for_run(run_id))}:%({channel})s"
     instruct.set_keep_alive(keep_alive, int(keep_alive_seconds))
-    token = signing.dumps({"run": run_id, "user": user_id, "since": since}, salt=NEXT_SALT)
+    shared_since = math.ceil(since / LINK_SHARING_SECONDS) * LINK_SHARING_SECONDS
+    token = _signer().sign_object({"run": run_id, "user": user_id, "since": shared_since})
     instruct.set_next_link(f"{reverse('run-events', args=[run_id])}?{NEXT_PARAM}={token}", timeout=REFRESH_SECONDS)
+
+
+def _signer() -> signing.Signer:
+    # Without a timestamp, unlike signing.dumps: the same claims give the same link.
+    return signing.Signer(salt=NEXT_SALT)
 
 
 def followed_link(request: HttpRequest, run_id: int) -> tuple[int, float, int] | None:
@@ -77,7 +90,7 @@ def followed_link(request: HttpRequest, run_id: int) -> tuple[int, float, int] |
     if not token or not proxied(request):
         return None
     try:
-        claims = signing.loads(token, salt=NEXT_SALT)
+        claims = _signer().unsign_object(token)
     except signing.BadSignature:
         return None
     last_ids = request.grip.last  # Grip-Last, read by django-grip's middleware

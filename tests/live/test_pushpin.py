@@ -1,18 +1,21 @@
 """Pushpin in front of daphne (GRIP): Pushpin holds the streams, the app publishes each event to it
 once, and clients see exactly what daphne alone would send them."""
 
+import asyncio
 import threading
 
 import httpx
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from streaming.models import RunEvent
+from streaming.models import Run, RunEvent, RunStatus
 from tests.services import skip_or_fail
 
 from .pushpin import PushpinServer, installed
 from .sse import read_stream
+from .test_delivery import open_streams
 from .test_streaming_endpoints import assert_complete_run_stream
 
 pytestmark = [pytest.mark.live]
@@ -107,6 +110,27 @@ def test_many_watchers_through_pushpin_each_get_the_whole_run(pushpin, auth, slo
         assert stream is not None and stream.status == 200
         assert stream.events == full
     assert max(published_to_held_streams(pushpin, run_id)) > 1, "one publish reached several held streams"
+
+
+def test_held_streams_of_one_run_share_their_refresh(pushpin, auth):
+    """Once Pushpin has subscribed to a run's channel it refreshes every stream it holds there
+    through the stream's next link; streams of one run and one user share that link, so the app
+    answers a handful of refreshes, not one per watcher (which Pushpin spaces a tenth of a second
+    apart: thousands of watchers waited minutes for their events)."""
+    run = Run.objects.create(
+        job="process_studio", subject="quiet", status=RunStatus.RUNNING, heartbeat_at=timezone.now()
+    )
+    token = auth["Authorization"].removeprefix("Token ")
+
+    async def hold_streams():
+        streams = await open_streams(f"{pushpin.url}/api/runs/{run.pk}/events/", token, 30)
+        await asyncio.sleep(3)  # Pushpin's subscription settles after about a second
+        for stream in streams:
+            stream.close()
+
+    asyncio.run(hold_streams())
+    refreshes = pushpin.backend.log().count("grip_next=")
+    assert 1 <= refreshes <= 3, f"{refreshes} next-link requests for 30 held streams"
 
 
 def test_refusals_through_pushpin_are_those_of_daphne(pushpin, auth, slow_studio):
