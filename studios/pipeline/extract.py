@@ -78,6 +78,11 @@ WHATSAPP_HOSTS = {"wa.me", "api.whatsapp.com", "whatsapp.com"}
 # Instagram paths that are not profiles.
 INSTAGRAM_NON_PROFILES = {"p", "reel", "reels", "explore", "stories", "tv", "accounts", "direct"}
 _INSTAGRAM = re.compile(r"^https?://(?:www\.|m\.)?instagram\.com/([A-Za-z0-9._]+)/?(?:[?#].*)?$", re.IGNORECASE)
+# What review (recurrence.py) reads of a schema.org Schedule.
+SCHEDULE_PROPERTIES = (
+    "repeatFrequency", "byDay", "byMonth", "byMonthDay", "byMonthWeek", "repeatCount",
+    "startDate", "endDate", "startTime", "endTime", "scheduleTimezone", "exceptDate",
+)  # fmt: skip
 # Workshop data is a few references deep (event -> performer); the cap bounds the copying a
 # densely cross-referenced graph would otherwise cause.
 MAX_REFERENCE_HOPS = 4
@@ -97,6 +102,9 @@ class ExtractedEvent:
     payment_link_type: str = "url"
     # Raw (start, end) values as the page gave them; validate.normalise_sessions reads them.
     sessions: list[tuple[Json, Json]] = field(default_factory=list)
+    # Raw eventSchedule values: a recurring event's sessions depend on the day, so the review reads
+    # them (recurrence.scheduled_sessions) with the run's day.
+    schedules: list[Json] = field(default_factory=list)
     # "cancelled" or "postponed" when the page says the event will not take place on its dates.
     called_off: str = ""
 
@@ -624,6 +632,22 @@ def _sessions(event: JsonDict) -> list[tuple[Json, Json]]:
     return sessions
 
 
+def _schedules(event: JsonDict) -> list[Json]:
+    """The event's eventSchedule values, each with the event's start and end where it leaves out its
+    period or its times: schema.org puts them on the schedule, pages often on the event. A value
+    that is no Schedule object is kept as it is: unreadable, it still says the event recurs."""
+    start, end = _first(event.get("startDate")), _first(event.get("endDate"))
+    from_event = {"startDate": start, "endDate": end, "startTime": start, "endTime": end}
+    schedules: list[Json] = []
+    for schedule in _as_list(event.get("eventSchedule")):
+        if isinstance(schedule, dict):
+            given = {key: schedule[key] for key in SCHEDULE_PROPERTIES if schedule.get(key) not in (None, "")}
+            schedule = {key: value for key, value in from_event.items() if value not in (None, "")} | given
+        if schedule is not None:
+            schedules.append(schedule)
+    return schedules
+
+
 def _to_extracted(event: JsonDict, page_url: str, site_names: list[str]) -> ExtractedEvent:
     performers = _performers(event)
     pricing_info, payment_link, payment_link_type = _pricing(event, page_url)
@@ -637,6 +661,7 @@ def _to_extracted(event: JsonDict, page_url: str, site_names: list[str]) -> Extr
         payment_link=payment_link,
         payment_link_type=payment_link_type,
         sessions=_sessions(event),
+        schedules=_schedules(event),
         called_off=_called_off(event),
     )
 
