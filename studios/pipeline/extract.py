@@ -83,6 +83,11 @@ SCHEDULE_PROPERTIES = (
     "repeatFrequency", "byDay", "byMonth", "byMonthDay", "byMonthWeek", "repeatCount",
     "startDate", "endDate", "startTime", "endTime", "scheduleTimezone", "exceptDate",
 )  # fmt: skip
+# What extraction makes of a page, as a number. An unchanged page reuses its stored extraction
+# (process.extraction_key), so bump it whenever the same page would now give other events (a
+# property newly read, a fix): every page is then read once more, LLM pages with an LLM call each.
+# 2: an event keeps its eventSchedule.
+EXTRACTOR_VERSION = 2
 # Workshop data is a few references deep (event -> performer); the cap bounds the copying a
 # densely cross-referenced graph would otherwise cause.
 MAX_REFERENCE_HOPS = 4
