@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import extruct
 from extruct.utils import parse_xmldom_html
@@ -21,7 +22,8 @@ from .discover import parse_html
 from .errors import LLMError
 from .fetch import Page
 from .jsonld import read_block
-from .validate import read_date
+from .recurrence import schedules_give_times
+from .validate import read_date, studio_zone
 
 if TYPE_CHECKING:
     import lxml.etree
@@ -170,13 +172,19 @@ class ExtractionContext:
     def asks_llm_for_times(self, page: Page, extractor: str, events: list[ExtractedEvent]) -> bool:
         """In `auto`, with an LLM: structured data that dates an event without a time, on a page whose
         text prints a time, is worth an LLM call for that page."""
+        zone, today = studio_zone(self.time_zone), self.run_day()
         return (
             self.mode == "auto"
             and self.llm is not None
             and extractor == "structured"
-            and any(_lacks_times(event) for event in events)
+            and any(_lacks_times(event, zone, today) for event in events)
             and page_prints_time(page)
         )
+
+    def run_day(self) -> date:
+        """The run's day in the studio's zone. The pipeline always sets `today`; a context built
+        without it means the clock's day there."""
+        return self.today or datetime.now(studio_zone(self.time_zone)).date()
 
     def note(self, url: str, level: str, message: str) -> None:
         """A log line about a link, from a worker thread; the calling thread logs it with the link."""
@@ -218,8 +226,11 @@ def extract_events(
     return None, []
 
 
-def _lacks_times(event: ExtractedEvent) -> bool:
-    """Some session of the event has a readable date and no time."""
+def _lacks_times(event: ExtractedEvent, zone: ZoneInfo, today: date) -> bool:
+    """Some session of the event has a readable date and no time. A recurring event whose schedules
+    give times is listed at those times, whatever its own dates say."""
+    if schedules_give_times(event.schedules, zone, today):
+        return False
     starts = [read_date(start) if isinstance(start, str) else start for start, _end in event.sessions]
     return any(isinstance(start, date) and not isinstance(start, datetime) for start in starts)
 

@@ -134,16 +134,22 @@ def scheduled_sessions(raw_schedules: Iterable[Any], zone: ZoneInfo, today: date
     """The next sessions (on or after `today`, in the studio's zone) of the schedules that can be read;
     the last session alone when they are over, so that the event reads as past; None when no
     schedule can be read or none has a session at all."""
-    schedules = [schedule for raw in raw_schedules if (schedule := read_schedule(raw, zone, today)) is not None]
     upcoming: set[SessionTuple] = set()
     past: set[SessionTuple] = set()
-    for schedule in schedules:
+    for schedule in read_schedules(raw_schedules, zone, today):
         next_sessions, last_past = _sessions_around(schedule, zone, today)
         upcoming.update(next_sessions)
         past.update([last_past] if last_past else [])
     if upcoming:
         return sorted(upcoming, key=session_order)[:MAX_SCHEDULE_SESSIONS]
     return [max(past, key=session_order)] if past else None
+
+
+def schedules_give_times(raw_schedules: Iterable[Any], zone: ZoneInfo, today: date) -> bool:
+    """Whether the sessions read from these schedules have times of day: one at least can be read,
+    and each that can gives a startTime (its own, or the event's start, see extract._schedules)."""
+    schedules = read_schedules(raw_schedules, zone, today)
+    return bool(schedules) and all(schedule.start is not None for schedule in schedules)
 
 
 def _sessions_around(schedule: Schedule, zone: ZoneInfo, today: date) -> tuple[list[SessionTuple], SessionTuple | None]:
@@ -164,6 +170,11 @@ def _sessions_around(schedule: Schedule, zone: ZoneInfo, today: date) -> tuple[l
         if len(upcoming) == MAX_SCHEDULE_SESSIONS:
             break
     return upcoming, schedule.session(last_past, zone) if last_past else None
+
+
+def read_schedules(raw_schedules: Iterable[Any], zone: ZoneInfo, today: date) -> list[Schedule]:
+    """The schedules that can be read; those that cannot are left out."""
+    return [schedule for raw in raw_schedules if (schedule := read_schedule(raw, zone, today)) is not None]
 
 
 def read_schedule(raw: Any, zone: ZoneInfo, today: date) -> Schedule | None:
