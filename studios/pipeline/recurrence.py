@@ -93,6 +93,8 @@ class Schedule:
 
     rule: Rule
     first_day: date
+    # False for a schedule that gives no start and so runs from the run's day.
+    first_day_given: bool
     last_day: date | None
     count: int | None
     start: time | None
@@ -145,6 +147,25 @@ def scheduled_sessions(raw_schedules: Iterable[Any], zone: ZoneInfo, today: date
     return [max(past, key=session_order)] if past else None
 
 
+@dataclass(frozen=True)
+class Series:
+    """What stays of a recurring event from run to run while its next sessions move on: the day its
+    series starts (the first day its schedules fall on from the start they give; None when none gives one)."""
+
+    start: date | None
+
+
+def series(raw_schedules: Iterable[Any], zone: ZoneInfo, today: date) -> Series | None:
+    """The event's series when a schedule of it can be read (its sessions then come from its
+    schedules); None for an event listed by its own dates."""
+    schedules = read_schedules(raw_schedules, zone, today)
+    if not schedules:
+        return None
+    # Exceptions aside: dropping the first session must not make the series another.
+    starts = [next(s.days(s.first_day, s.first_day + LOOKAHEAD), s.first_day) for s in schedules if s.first_day_given]
+    return Series(min(starts, default=None))
+
+
 def schedules_give_times(raw_schedules: Iterable[Any], zone: ZoneInfo, today: date) -> bool:
     """Whether the sessions read from these schedules have times of day: one at least can be read,
     and each that can gives a startTime (its own, or the event's start, see extract._schedules)."""
@@ -187,15 +208,16 @@ def read_schedule(raw: Any, zone: ZoneInfo, today: date) -> Schedule | None:
         return None
     try:
         schedule_zone = _zone(raw.get("scheduleTimezone"), zone)
-        first_day = _day(raw.get("startDate"), schedule_zone)
+        given_first_day = _day(raw.get("startDate"), schedule_zone)
         rule = _rule(raw)
-        if first_day is None and (rule.interval > 1 or rule.with_implied_days(today) != rule):
+        if given_first_day is None and (rule.interval > 1 or rule.with_implied_days(today) != rule):
             return None  # where it starts decides its days, and it does not say
-        first_day = first_day or today
+        first_day = given_first_day or today
         except_days, except_starts = _exceptions(raw.get("exceptDate"), schedule_zone)
         return Schedule(
             rule=rule.with_implied_days(first_day),
             first_day=first_day,
+            first_day_given=given_first_day is not None,
             last_day=_day(raw.get("endDate"), schedule_zone),
             count=_count(raw.get("repeatCount")),
             start=_clock(raw.get("startTime"), schedule_zone, first_day),

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from .extract import ExtractedEvent
 from .match import A, ArtistMatcher, normalise_name
-from .recurrence import scheduled_sessions
+from .recurrence import Series, scheduled_sessions, series
 from .save import WorkshopData
 from .validate import SessionTuple, is_past, normalise_sessions, session_order
 
@@ -27,15 +27,18 @@ CALLED_OFF_DETAILS = {
 
 @dataclass
 class Kept(Generic[A]):
-    """An event the run would save: the (merged) event, its sessions and its artists."""
+    """An event the run would save: the (merged) event, its sessions and its artists (and, for a
+    recurring event, its series)."""
 
     event: ExtractedEvent
     sessions: list[SessionTuple]
     artists: list[A]
     unmatched: list[str]
+    series: Series | None = None
 
     def workshop(self) -> WorkshopData:
-        return WorkshopData.from_event(self.event, self.sessions, list(self.artists))  # type: ignore[arg-type]
+        artists = list(self.artists)
+        return WorkshopData.from_event(self.event, self.sessions, artists, self.series)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -163,7 +166,8 @@ def review_events(events: list[ExtractedEvent], zone: ZoneInfo, today: date, mat
             review.dropped.append(Dropped(event.title, PAST, f"last session {sessions[-1][0].isoformat()}", sessions))
             continue
         artists, unmatched = matcher.match_event(event)
-        review.kept.append(Kept(event, sorted(sessions, key=session_order), artists, unmatched))
+        event_series = series(event.schedules, zone, today)
+        review.kept.append(Kept(event, sorted(sessions, key=session_order), artists, unmatched, event_series))
     return review
 
 

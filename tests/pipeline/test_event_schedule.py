@@ -2,25 +2,35 @@
 their next sessions as of the run's day, read in the schedule's time zone."""
 
 import json
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from streaming.models import Run
+from studios.models import Studio, Workshop, WorkshopChange
+from studios.pipeline import process
 from studios.pipeline.extract import extract_events
 from studios.pipeline.fetch import Page
 from studios.pipeline.match import ArtistMatcher
-from studios.pipeline.process import LinkResult
+from studios.pipeline.process import LinkResult, process_studio
 from studios.pipeline.review import PAST, review_events
+from tests.sites import Response
+
+from .support import FakeReporter
 
 TODAY = date(2026, 6, 1)  # a Monday
 
 
-def json_ld(*events):
+def json_ld_html(*events):
     scripts = "".join(f'<script type="application/ld+json">{json.dumps(event)}</script>' for event in events)
+    return f"<html><head>{scripts}</head><body><h1>Socials</h1></body></html>"
+
+
+def json_ld(*events):
     url = "https://studio.example/socials/"
-    html = f"<html><head>{scripts}</head><body><h1>Socials</h1></body></html>"
-    return Page(url=url, final_url=url, status=200, content_type="text/html", text=html)
+    return Page(url=url, final_url=url, status=200, content_type="text/html", text=json_ld_html(*events))
 
 
 def review(studio_page, zone="Europe/Amsterdam"):
@@ -186,3 +196,57 @@ def test_a_page_read_before_keeps_its_schedule_for_the_next_run():
     assert found[0].schedules
     stored = LinkResult("https://studio.example/socials/", "structured", found).as_json()
     assert LinkResult.from_json(stored).events == found
+
+
+def studio_with_page(site, *events):
+    site.add("/socials/", Response(json_ld_html(*events)))
+    site.add("/", '<a href="/socials/">Socials</a>')
+    return Studio.objects.create(
+        studio_id="jordaan",
+        name="Jordaan Swing",
+        website=site.url("/"),
+        link_pattern="/socials/",
+        extraction="structured",
+        time_zone="Europe/Amsterdam",
+    )
+
+
+def run_on(day, studio, monkeypatch):
+    """A run of the studio on that day (9:00 UTC): its summary and its change records."""
+    moment = datetime.combine(day, time(9), tzinfo=ZoneInfo("UTC"))
+    monkeypatch.setattr(process, "timezone", SimpleNamespace(now=lambda: moment))
+    run = Run.objects.create(job="process_studio", subject=studio.studio_id, status="succeeded")
+    summary = process_studio(studio, FakeReporter(), run=run)
+    return summary, list(WorkshopChange.objects.filter(run=run))
+
+
+@pytest.mark.django_db
+def test_a_weekly_class_stays_one_workshop_from_week_to_week(site, monkeypatch):
+    studio = studio_with_page(site, {"@type": "DanceEvent", "name": "Lindy Social", "eventSchedule": WEEKLY_THURSDAY})
+    run_on(TODAY, studio, monkeypatch)
+    [workshop] = Workshop.objects.all()
+
+    summary, changes = run_on(TODAY + timedelta(days=7), studio, monkeypatch)
+
+    assert summary["links_unchanged"] == 1, "the page's stored events, read with the new day"
+    assert [(change.kind, change.workshop_id) for change in changes] == [("updated", workshop.pk)]
+    assert changes[0].fields["sessions"]["old"][0] == "2026-06-04 20:00–23:00"
+    assert changes[0].fields["sessions"]["new"][0] == "2026-06-11 20:00–23:00"
+    assert list(Workshop.objects.values_list("pk", "is_archived")) == [(workshop.pk, False)]
+    assert workshop.sessions.first().date == date(2026, 6, 11)
+
+    _summary, changes = run_on(TODAY + timedelta(days=8), studio, monkeypatch)
+    assert [(change.kind, change.workshop_id) for change in changes] == [("unchanged", workshop.pk)]
+
+
+@pytest.mark.django_db
+def test_classes_of_one_name_and_season_on_other_weekdays_stay_apart(site, monkeypatch):
+    tuesdays = {"@type": "Event", "name": "Salsa", "eventSchedule": {**WEEKLY_THURSDAY, "byDay": "Tuesday"}}
+    thursdays = {"@type": "Event", "name": "Salsa", "eventSchedule": WEEKLY_THURSDAY}
+    studio = studio_with_page(site, tuesdays, thursdays)
+    first, _changes = run_on(TODAY, studio, monkeypatch)
+    second, changes = run_on(TODAY + timedelta(days=7), studio, monkeypatch)
+    assert first["workshops_created"] == 2
+    assert sorted(change.kind for change in changes) == ["updated", "updated"]
+    firsts = sorted(w.sessions.first().date for w in Workshop.objects.all())
+    assert firsts == [date(2026, 6, 9), date(2026, 6, 11)]
