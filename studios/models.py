@@ -207,6 +207,12 @@ class Workshop(models.Model):
     payment_link_type = models.CharField(max_length=20, choices=PaymentLinkType.choices, default=PaymentLinkType.URL)
     is_archived = models.BooleanField(default=False)
     first_session_at = models.DateTimeField(null=True, blank=True)
+    # A recurring event (read from its page's eventSchedule) is listed with its next sessions, which
+    # move on with every run: it is told from others by the day its series starts, not its first session.
+    recurring = models.BooleanField(default=False)
+    series_start = models.DateField(
+        null=True, blank=True, help_text="A recurring event's first session as its schedule gives it, if it does."
+    )
     last_seen_run = models.ForeignKey(
         "streaming.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import extruct
 from extruct.utils import parse_xmldom_html
@@ -21,7 +22,8 @@ from .discover import parse_html
 from .errors import LLMError
 from .fetch import Page
 from .jsonld import read_block
-from .validate import read_date
+from .recurrence import schedules_give_times
+from .validate import read_date, studio_zone
 
 if TYPE_CHECKING:
     import lxml.etree
@@ -78,6 +80,16 @@ WHATSAPP_HOSTS = {"wa.me", "api.whatsapp.com", "whatsapp.com"}
 # Instagram paths that are not profiles.
 INSTAGRAM_NON_PROFILES = {"p", "reel", "reels", "explore", "stories", "tv", "accounts", "direct"}
 _INSTAGRAM = re.compile(r"^https?://(?:www\.|m\.)?instagram\.com/([A-Za-z0-9._]+)/?(?:[?#].*)?$", re.IGNORECASE)
+# What review (recurrence.py) reads of a schema.org Schedule.
+SCHEDULE_PROPERTIES = (
+    "repeatFrequency", "byDay", "byMonth", "byMonthDay", "byMonthWeek", "repeatCount",
+    "startDate", "endDate", "startTime", "endTime", "scheduleTimezone", "exceptDate",
+)  # fmt: skip
+# What extraction makes of a page, as a number. An unchanged page reuses its stored extraction
+# (process.extraction_key), so bump it whenever the same page would now give other events (a
+# property newly read, a fix): every page is then read once more, LLM pages with an LLM call each.
+# 2: an event keeps its eventSchedule.
+EXTRACTOR_VERSION = 2
 # Workshop data is a few references deep (event -> performer); the cap bounds the copying a
 # densely cross-referenced graph would otherwise cause.
 MAX_REFERENCE_HOPS = 4
@@ -97,6 +109,9 @@ class ExtractedEvent:
     payment_link_type: str = "url"
     # Raw (start, end) values as the page gave them; validate.normalise_sessions reads them.
     sessions: list[tuple[Json, Json]] = field(default_factory=list)
+    # Raw eventSchedule values: a recurring event's sessions depend on the day, so the review reads
+    # them (recurrence.scheduled_sessions) with the run's day.
+    schedules: list[Json] = field(default_factory=list)
     # "cancelled" or "postponed" when the page says the event will not take place on its dates.
     called_off: str = ""
 
@@ -157,13 +172,19 @@ class ExtractionContext:
     def asks_llm_for_times(self, page: Page, extractor: str, events: list[ExtractedEvent]) -> bool:
         """In `auto`, with an LLM: structured data that dates an event without a time, on a page whose
         text prints a time, is worth an LLM call for that page."""
+        zone, today = studio_zone(self.time_zone), self.run_day()
         return (
             self.mode == "auto"
             and self.llm is not None
             and extractor == "structured"
-            and any(_lacks_times(event) for event in events)
+            and any(_lacks_times(event, zone, today) for event in events)
             and page_prints_time(page)
         )
+
+    def run_day(self) -> date:
+        """The run's day in the studio's zone. The pipeline always sets `today`; a context built
+        without it means the clock's day there."""
+        return self.today or datetime.now(studio_zone(self.time_zone)).date()
 
     def note(self, url: str, level: str, message: str) -> None:
         """A log line about a link, from a worker thread; the calling thread logs it with the link."""
@@ -205,8 +226,11 @@ def extract_events(
     return None, []
 
 
-def _lacks_times(event: ExtractedEvent) -> bool:
-    """Some session of the event has a readable date and no time."""
+def _lacks_times(event: ExtractedEvent, zone: ZoneInfo, today: date) -> bool:
+    """Some session of the event has a readable date and no time. A recurring event whose schedules
+    give times is listed at those times, whatever its own dates say."""
+    if schedules_give_times(event.schedules, zone, today):
+        return False
     starts = [read_date(start) if isinstance(start, str) else start for start, _end in event.sessions]
     return any(isinstance(start, date) and not isinstance(start, datetime) for start in starts)
 
@@ -624,6 +648,22 @@ def _sessions(event: JsonDict) -> list[tuple[Json, Json]]:
     return sessions
 
 
+def _schedules(event: JsonDict) -> list[Json]:
+    """The event's eventSchedule values, each with the event's start and end where it leaves out its
+    period or its times: schema.org puts them on the schedule, pages often on the event. A value
+    that is no Schedule object is kept as it is: unreadable, it still says the event recurs."""
+    start, end = _first(event.get("startDate")), _first(event.get("endDate"))
+    from_event = {"startDate": start, "endDate": end, "startTime": start, "endTime": end}
+    schedules: list[Json] = []
+    for schedule in _as_list(event.get("eventSchedule")):
+        if isinstance(schedule, dict):
+            given = {key: schedule[key] for key in SCHEDULE_PROPERTIES if schedule.get(key) not in (None, "")}
+            schedule = {key: value for key, value in from_event.items() if value not in (None, "")} | given
+        if schedule is not None:
+            schedules.append(schedule)
+    return schedules
+
+
 def _to_extracted(event: JsonDict, page_url: str, site_names: list[str]) -> ExtractedEvent:
     performers = _performers(event)
     pricing_info, payment_link, payment_link_type = _pricing(event, page_url)
@@ -637,6 +677,7 @@ def _to_extracted(event: JsonDict, page_url: str, site_names: list[str]) -> Extr
         payment_link=payment_link,
         payment_link_type=payment_link_type,
         sessions=_sessions(event),
+        schedules=_schedules(event),
         called_off=_called_off(event),
     )
 

@@ -20,7 +20,7 @@ from studios.models import Artist, LinkState, ProcessedLink, Studio
 
 from .discover import discover_links
 from .errors import AllLinksFailed, FetchError, LLMError, LLMNotConfigured, NotHTML
-from .extract import ExtractedEvent, ExtractionContext, extract_events
+from .extract import EXTRACTOR_VERSION, ExtractedEvent, ExtractionContext, extract_events
 from .fetch import Fetcher, PageFetcher, Validators
 from .llm.client import LLMExtractor
 from .llm.config import KnownArtist, LLMConfig
@@ -108,7 +108,7 @@ class KnownLink:
 
 
 def content_hash(page_text: str, extraction_key: str) -> str:
-    """SHA-256 of what extraction reads (the page's HTML) and of how it reads it (mode, hints, model)."""
+    """SHA-256 of what extraction reads (the page's HTML) and of how it reads it (extraction_key)."""
     digest = hashlib.sha256(extraction_key.encode("utf-8"))
     digest.update(b"\0")
     digest.update(page_text.encode("utf-8", "surrogatepass"))
@@ -291,7 +291,7 @@ def _known_links(studio: Studio, links: list[str], key: str) -> dict[str, KnownL
     for state in states:
         result = dict(state.result)
         if result.pop("extraction_key", None) != key:
-            continue  # read with other settings (mode, hints, model): read afresh, unconditionally
+            continue  # read another way (extractor version, mode, hints, model): read afresh, unconditionally
         known[state.url] = KnownLink(state.etag, state.last_modified, state.content_hash, result)
     return known
 
@@ -316,9 +316,12 @@ def _keep_link_states(studio: Studio, read: dict[str, LinkResult], key: str) -> 
 
 
 def extraction_key(studio: Studio, context: ExtractionContext) -> str:
-    """What besides the page decides an extraction: a change to it makes every page new again."""
+    """What besides the page decides an extraction (the extractor's version, mode, hints, model,
+    zone): a change to it makes every page new again."""
     model = context.llm.config.model if context.llm is not None else ""
-    return json.dumps([studio.extraction or "auto", studio.extraction_hints or "", model, studio.time_zone])
+    return json.dumps(
+        [EXTRACTOR_VERSION, studio.extraction or "auto", studio.extraction_hints or "", model, studio.time_zone]
+    )
 
 
 def extraction_context(studio: Studio, reporter: Reporter, stop: threading.Event | None = None) -> ExtractionContext:

@@ -1,8 +1,9 @@
 """From one page's extracted events to the workshops a run would save, and what it drops and why.
 
 One piece of code for the run (process._Collector) and the one-page preview (preview.py):
-dates read in the studio's zone, the same event marked up twice merged, undated, past and
-cancelled or postponed events dropped, artists matched.
+dates read in the studio's zone (a recurring event's next sessions from its schedule, as of the
+run's day), the same event marked up twice merged, undated, past and cancelled or postponed events
+dropped, artists matched.
 """
 
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from .extract import ExtractedEvent
 from .match import A, ArtistMatcher, normalise_name
+from .recurrence import Series, scheduled_sessions, series
 from .save import WorkshopData
 from .validate import SessionTuple, is_past, normalise_sessions, session_order
 
@@ -25,15 +27,18 @@ CALLED_OFF_DETAILS = {
 
 @dataclass
 class Kept(Generic[A]):
-    """An event the run would save: the (merged) event, its sessions and its artists."""
+    """An event the run would save: the (merged) event, its sessions and its artists (and, for a
+    recurring event, its series)."""
 
     event: ExtractedEvent
     sessions: list[SessionTuple]
     artists: list[A]
     unmatched: list[str]
+    series: Series | None = None
 
     def workshop(self) -> WorkshopData:
-        return WorkshopData.from_event(self.event, self.sessions, list(self.artists))  # type: ignore[arg-type]
+        artists = list(self.artists)
+        return WorkshopData.from_event(self.event, self.sessions, artists, self.series)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -101,8 +106,20 @@ def merge(first: ExtractedEvent, second: ExtractedEvent) -> ExtractedEvent:
         payment_link=payment_link,
         payment_link_type=payment_link_type,
         sessions=[*first.sessions, *(s for s in second.sessions if s not in first.sessions)],
+        schedules=[*first.schedules, *(s for s in second.schedules if s not in first.schedules)],
         called_off=first.called_off or second.called_off,
     )
+
+
+def _event_sessions(event: ExtractedEvent, zone: ZoneInfo, today: date) -> list[SessionTuple]:
+    """The event's sessions in the studio's zone: a recurring event's next ones, read from its
+    schedules as of `today`, else its own dates. A recurring event's own dates span its season, not
+    a run of daily sessions, so when its schedules cannot be read only its first session is sure."""
+    sessions = normalise_sessions(event.sessions, zone)
+    if not event.schedules:
+        return sessions
+    scheduled = scheduled_sessions(event.schedules, zone, today)
+    return scheduled if scheduled is not None else sessions[:1]
 
 
 def _key(title: str, sessions: list[SessionTuple]) -> tuple[str, date, object]:
@@ -116,14 +133,14 @@ def review_events(events: list[ExtractedEvent], zone: ZoneInfo, today: date, mat
     merged: dict[tuple[str, date, object], tuple[ExtractedEvent, list[SessionTuple]]] = {}
     undated: list[ExtractedEvent] = []
     for event in events:
-        sessions = normalise_sessions(event.sessions, zone)
+        sessions = _event_sessions(event, zone, today)
         if not sessions:
             undated.append(event)
             continue
         key = _key(event.title, sessions)
         if key in merged:
             combined = merge(merged[key][0], event)
-            merged[key] = (combined, normalise_sessions(combined.sessions, zone))
+            merged[key] = (combined, _event_sessions(combined, zone, today))
             review.dropped.append(
                 Dropped(event.title, DUPLICATE, "the same event marked up twice on the page; merged", sessions)
             )
@@ -149,7 +166,8 @@ def review_events(events: list[ExtractedEvent], zone: ZoneInfo, today: date, mat
             review.dropped.append(Dropped(event.title, PAST, f"last session {sessions[-1][0].isoformat()}", sessions))
             continue
         artists, unmatched = matcher.match_event(event)
-        review.kept.append(Kept(event, sorted(sessions, key=session_order), artists, unmatched))
+        event_series = series(event.schedules, zone, today)
+        review.kept.append(Kept(event, sorted(sessions, key=session_order), artists, unmatched, event_series))
     return review
 
 

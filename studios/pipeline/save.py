@@ -13,10 +13,13 @@ from django.utils import timezone
 from studios.models import Artist, ChangeKind, Session, Studio, Workshop, WorkshopChange
 
 from .extract import ExtractedEvent
+from .recurrence import Series
 from .validate import SessionTuple, session_order, studio_zone
 
-# What tells one stored workshop from another: its page, its song (or title) and its first day.
-NaturalKey = tuple[str, str, date | None]
+# What tells one stored workshop from another: its page, its song (or title), its first day, and
+# whether it recurs. A recurring event's next sessions move on with every run, so the day its series
+# starts stands in for its first session's.
+NaturalKey = tuple[str, str, date | None, bool]
 
 COMPARED_FIELDS = (
     "event_type",
@@ -27,7 +30,7 @@ COMPARED_FIELDS = (
     "payment_link",
     "payment_link_type",
     "first_session_at",
-)
+)  # not recurring and series_start: they are in the natural key, so a matched workshop has them
 
 
 @dataclass
@@ -43,9 +46,13 @@ class WorkshopData:
     payment_link_type: str = "url"
     sessions: list[SessionTuple] = field(default_factory=list)
     artists: list[Artist] = field(default_factory=list)
+    # A recurring event's series (its sessions read from its schedule); None for other events.
+    series: Series | None = None
 
     @classmethod
-    def from_event(cls, event: ExtractedEvent, sessions: list[SessionTuple], artists: list[Artist]) -> "WorkshopData":
+    def from_event(
+        cls, event: ExtractedEvent, sessions: list[SessionTuple], artists: list[Artist], series: Series | None = None
+    ) -> "WorkshopData":
         return cls(
             title=event.title,
             event_type=event.event_type,
@@ -56,6 +63,7 @@ class WorkshopData:
             payment_link_type=event.payment_link_type,
             sessions=sessions,
             artists=artists,
+            series=series,
         )
 
 
@@ -82,11 +90,21 @@ def _field_values(data: WorkshopData, sessions: list[SessionTuple], zone: ZoneIn
         "payment_link": payment_link,
         "payment_link_type": data.payment_link_type,
         "first_session_at": first_session_at,
+        "recurring": data.series is not None,
+        "series_start": data.series.start if data.series is not None else None,
     }
 
 
-def _natural_key(source_url: str, song: str | None, title: str, first_day: date | None) -> NaturalKey:
-    return (source_url, song or title, first_day)
+def _natural_key(
+    source_url: str,
+    song: str | None,
+    title: str,
+    sessions: list[SessionTuple],
+    recurring: bool,
+    series_start: date | None,
+) -> NaturalKey:
+    first_day = series_start if recurring else (sessions[0][0] if sessions else None)
+    return (source_url, song or title, first_day, recurring)
 
 
 def _sorted_sessions(sessions: Iterable[SessionTuple]) -> list[SessionTuple]:
@@ -148,8 +166,14 @@ def save_workshops(
         existing = list(Workshop.objects.filter(studio=studio).prefetch_related("sessions", "artists"))
         by_key: dict[NaturalKey, Workshop] = {}
         for workshop in existing:
-            sessions = _stored_sessions(workshop)
-            key = _natural_key(workshop.source_url, workshop.song, workshop.title, sessions[0][0] if sessions else None)
+            key = _natural_key(
+                workshop.source_url,
+                workshop.song,
+                workshop.title,
+                _stored_sessions(workshop),
+                workshop.recurring,
+                workshop.series_start,
+            )
             by_key.setdefault(key, workshop)
 
         seen_ids: set[int] = set()
@@ -157,7 +181,9 @@ def save_workshops(
             for data in workshops:
                 sessions = _sorted_sessions(data.sessions)
                 values = _field_values(data, sessions, zone)
-                key = _natural_key(url, values["song"], values["title"], sessions[0][0] if sessions else None)
+                key = _natural_key(
+                    url, values["song"], values["title"], sessions, values["recurring"], values["series_start"]
+                )
                 workshop = by_key.get(key)
                 if workshop is not None and workshop.pk in seen_ids:
                     continue  # the same workshop twice on one page (e.g. two listings of one event)

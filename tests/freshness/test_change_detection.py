@@ -1,14 +1,17 @@
 """Change detection: unchanged pages reuse their extraction without the LLM; each run records what changed."""
 
+import json
+
 import pytest
 
 from streaming.models import Run
 from studios.models import Studio, Workshop, WorkshopChange
+from studios.pipeline import process
 from studios.pipeline.process import process_studio
 from tests.pipeline.support import FakeReporter
 from tests.sites import Response
 
-from .conftest import PAGE, page
+from .conftest import DAY, PAGE, page
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +93,25 @@ def test_changing_how_a_studio_is_read_reads_its_pages_afresh(llm_site, llm_serv
     llm_site.save()
     process_studio(Studio.objects.get(pk=llm_site.pk), FakeReporter(), run=run_for(llm_site))
     assert len(llm_server.requests) == 6
+
+
+def test_an_unchanged_page_is_read_again_once_after_the_extractor_changes(site, fast):
+    event = {"@type": "Event", "name": "Salsa Bootcamp", "startDate": f"{DAY.isoformat()}T18:00"}
+    site.add("/w/1/", Response(f'<script type="application/ld+json">{json.dumps(event)}</script>', etag='"v1"'))
+    site.add("/", '<a href="/w/1/">1</a>')
+    studio = Studio.objects.create(
+        studio_id="s", name="S", website=site.url("/"), link_pattern="/w/", extraction="structured"
+    )
+    with pytest.MonkeyPatch.context() as older:
+        older.setattr(process, "EXTRACTOR_VERSION", process.EXTRACTOR_VERSION - 1)
+        process_studio(studio, FakeReporter(), run=run_for(studio))
+
+    after_the_upgrade = process_studio(studio, FakeReporter(), run=run_for(studio))
+    next_run = process_studio(studio, FakeReporter(), run=run_for(studio))
+
+    assert after_the_upgrade["links_unchanged"] == 0, "what an older extractor made of the page is not reused"
+    assert next_run["links_unchanged"] == 1 and next_run["fetch"]["not_modified"] == 1
+    assert next_run["workshops_unchanged"] == 1
 
 
 def test_the_complete_event_carries_the_counts(transactional_db, site, settings):

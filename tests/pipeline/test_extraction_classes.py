@@ -1,5 +1,6 @@
 """Each class of extraction failure seen on real pages, on pages written like those sites write them."""
 
+import json
 from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -261,6 +262,20 @@ def test_the_structured_events_stay_when_the_llm_finds_nothing_or_fails():
         context = with_llm("auto", FakeLLM(answer))
         name, found = extract_events(corpus_page("mec_single.html"), None, context)
         assert name == "structured" and found[0].sessions == [("2026-06-20", "2026-06-20")]
+
+
+@pytest.mark.parametrize(("schedule_times", "llm_calls"), [({"startTime": "20:00"}, 0), ({}, 1)])
+def test_a_time_of_day_from_the_schedule_counts_as_a_time(schedule_times, llm_calls):
+    # The season's dates have no time; the weekly schedule gives it (or, without startTime, does not).
+    schedule = {"@type": "Schedule", "repeatFrequency": "P1W", "byDay": "Thursday", **schedule_times}
+    event = {"@type": "DanceEvent", "name": "Lindy Social", "startDate": "2026-01-08", "eventSchedule": schedule}
+    html = f'<script type="application/ld+json">{json.dumps(event)}</script><p>Every Thursday, 20:00 - 23:00</p>'
+    url = "https://x.example/socials/"
+    llm = FakeLLM([ExtractedEvent(title="Lindy Social", sessions=[("2026-06-04T20:00", "2026-06-04T23:00")])])
+    extract_events(
+        Page(url=url, final_url=url, status=200, content_type="text/html", text=html), None, with_llm("auto", llm)
+    )
+    assert llm.calls == llm_calls
 
 
 @pytest.mark.parametrize(

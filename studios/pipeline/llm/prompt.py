@@ -2,7 +2,6 @@
 
 import base64
 import json
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import lxml.etree
@@ -10,7 +9,6 @@ import lxml.etree
 from ..discover import parse_html
 from ..extract import ExtractionContext
 from ..fetch import Page
-from ..validate import studio_zone
 from .config import LLMConfig
 
 if TYPE_CHECKING:
@@ -139,8 +137,7 @@ def build_messages(
         json.dumps({"id": a.artist_id, "name": a.name, "aliases": list(a.aliases)}, ensure_ascii=False)
         for a in context.artists
     )
-    # The pipeline always sets today; a context built without it means today in the studio's zone.
-    today = context.today or datetime.now(studio_zone(context.time_zone)).date()
+    today = context.run_day()
     screenshot = page.screenshot if (config.screenshots and page.rendered and page.screenshot) else None
     text = trim(visible_text(page.text), config.text_budget) if part is None else part[0]
     if part is not None:
