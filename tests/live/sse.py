@@ -1,7 +1,10 @@
-"""Reading a run's stream the way a client does, with httpx-sse."""
+"""Reading a run's stream the way a client does, with httpx-sse, or holding many open raw."""
 
+import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 from httpx_sse import connect_sse
@@ -60,3 +63,27 @@ def start_and_read_until_processed(base_url, auth, studio_id, links):
         headers=auth,
         stop_when=processed,
     )
+
+
+async def open_streams(url, token, count):
+    """`count` raw connections that each read their stream's opening, then wait without reading."""
+    parts = urlsplit(url)
+    request = (
+        f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Token {token}\r\n"
+        "Accept: text/event-stream\r\n\r\n"
+    ).encode()
+    streams = []
+    for _ in range(count):
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        writer.write(request)
+        await writer.drain()
+        await asyncio.wait_for(reader.readuntil(b"event: stream-open"), timeout=30)
+        streams.append(writer)
+    return streams
+
+
+def run_apart(coroutine):
+    """Run a coroutine to its end on a thread of its own: an event loop may already run on the
+    caller's (the browser tests' Playwright)."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()

@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token
 
 from streaming.models import Run, RunEvent, RunStatus
 from streaming.services import start_run
-from tests.live.sse import OWN_FRAMES, read_stream
+from tests.live.sse import OWN_FRAMES, open_streams, read_stream, run_apart
 
 pytestmark = [pytest.mark.live]
 
@@ -37,23 +37,6 @@ def database_files_open_by(pid):
         except OSError:
             continue
     return count
-
-
-async def open_streams(url, token, count):
-    """`count` raw connections that each read their stream's opening, then wait without reading."""
-    parts = urlsplit(url)
-    request = (
-        f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Token {token}\r\n"
-        "Accept: text/event-stream\r\n\r\n"
-    ).encode()
-    streams = []
-    for _ in range(count):
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-        writer.write(request)
-        await writer.drain()
-        await asyncio.wait_for(reader.readuntil(b"event: stream-open"), timeout=30)
-        streams.append(writer)
-    return streams
 
 
 @pytest.fixture
@@ -83,9 +66,7 @@ def test_idle_streams_hold_no_thread_and_no_database_connection(make_daphne, sta
             writer.close()
         return at_few, at_many
 
-    # A thread of its own: an event loop may already run in this one (the browser tests' Playwright).
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        (threads_20, files_20), (threads_200, files_200) = thread.submit(asyncio.run, measure()).result()
+    (threads_20, files_20), (threads_200, files_200) = run_apart(measure())
     assert threads_200 - threads_20 <= 2, f"{threads_20} threads with 20 streams, {threads_200} with 200"
     assert files_200 <= files_20 + 1, f"{files_20} database connections with 20 streams, {files_200} with 200"
 

@@ -14,8 +14,7 @@ from streaming.models import Run, RunEvent, RunStatus
 from tests.services import skip_or_fail
 
 from .pushpin import PushpinServer, installed
-from .sse import read_stream
-from .test_delivery import open_streams
+from .sse import open_streams, read_stream, run_apart
 from .test_streaming_endpoints import assert_complete_run_stream
 
 pytestmark = [pytest.mark.live]
@@ -128,7 +127,7 @@ def test_held_streams_of_one_run_share_their_refresh(pushpin, auth):
         for stream in streams:
             stream.close()
 
-    asyncio.run(hold_streams())
+    run_apart(hold_streams())
     refreshes = pushpin.backend.log().count("grip_next=")
     assert 1 <= refreshes <= 3, f"{refreshes} next-link requests for 30 held streams"
 
