@@ -35,19 +35,21 @@ def start_run(
     `trigger` names what asked when no user did (e.g. "schedule").
 
     Raises SubjectRefused when the job's subject check refuses the subject, on every path alike.
+    A subject with an active run passed that check when its run started: joining it asks no more
+    (many clients starting one studio at once each save a query).
     """
     registered = get_job(job)
     if registered is None:
         raise LookupError(f"no job is registered as {job!r}")
+    existing = active_run(job, subject)
+    if existing:
+        return existing, False
     problem = registered.check_subject(subject) if registered.check_subject else None
     if problem:
         raise SubjectRefused(*problem)
     # The partial unique index decides between simultaneous starts; the loser joins the winner.
     # A run may finish between the failed insert and the lookup, hence the retry.
     for _ in range(3):
-        existing = active_run(job, subject)
-        if existing:
-            return existing, False
         try:
             with transaction.atomic():
                 run = Run.objects.create(
@@ -59,6 +61,9 @@ def start_run(
                     heartbeat_at=timezone.now(),
                 )
         except IntegrityError:
+            existing = active_run(job, subject)
+            if existing:
+                return existing, False
             continue
         who = f" by {user.get_username()}" if user and user.pk else (f" by the {trigger}" if trigger else "")
         publish_log(run.pk, "info", f"Run {run.pk} queued: {job} {subject}{who}")
