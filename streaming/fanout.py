@@ -52,7 +52,8 @@ def make_frame(channel: str, seq: int, event_type: str, data: str) -> RunFrame:
 
 
 def _read_log(channel: str, after_seq: int, limit: int) -> list[Event]:
-    # Runs in the loop's executor: give the connection back, so that no thread keeps one idle.
+    # Runs in the loop's executor (a few threads): a connection past DATABASE_CONN_MAX_AGE, or
+    # broken, is given back here, since no request ends on these threads to do it.
     try:
         return RunEventStorage().get_events(channel, after_seq, limit=limit)
     finally:

@@ -6,3 +6,7 @@ import os
 os.environ["DEMO"] = "1"
 
 from config.settings import *  # noqa: E402,F403
+
+# The test process's own threads (runs executed in-process) must not keep connections past a test:
+# the test database is dropped at the end of the session. The live servers keep theirs, as deployed.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
