@@ -22,7 +22,7 @@ from .discover import parse_html
 from .errors import LLMError
 from .fetch import Page
 from .jsonld import read_block
-from .recurrence import schedules_give_times
+from .recurrence import read_schedules, schedules_give_times
 from .validate import read_date, studio_zone
 
 if TYPE_CHECKING:
@@ -229,7 +229,7 @@ def extract_events(
 def _lacks_times(event: ExtractedEvent, zone: ZoneInfo, today: date) -> bool:
     """Some session of the event has a readable date and no time. A recurring event whose schedules
     give times is listed at those times, whatever its own dates say."""
-    if schedules_give_times(event.schedules, zone, today):
+    if schedules_give_times(read_schedules(event.schedules, zone, today)):
         return False
     starts = [read_date(start) if isinstance(start, str) else start for start, _end in event.sessions]
     return any(isinstance(start, date) and not isinstance(start, datetime) for start in starts)

@@ -132,13 +132,13 @@ class Schedule:
         return (start.date(), start.time(), end)
 
 
-def scheduled_sessions(raw_schedules: Iterable[Any], zone: ZoneInfo, today: date) -> list[SessionTuple] | None:
-    """The next sessions (on or after `today`, in the studio's zone) of the schedules that can be read;
-    the last session alone when they are over, so that the event reads as past; None when no
-    schedule can be read or none has a session at all."""
+def scheduled_sessions(schedules: list[Schedule], zone: ZoneInfo, today: date) -> list[SessionTuple] | None:
+    """The next sessions (on or after `today`, in the studio's zone) of the schedules; the last
+    session alone when they are over, so that the event reads as past; None when there is no
+    schedule or none has a session at all."""
     upcoming: set[SessionTuple] = set()
     past: set[SessionTuple] = set()
-    for schedule in read_schedules(raw_schedules, zone, today):
+    for schedule in schedules:
         next_sessions, last_past = _sessions_around(schedule, zone, today)
         upcoming.update(next_sessions)
         past.update([last_past] if last_past else [])
@@ -155,10 +155,9 @@ class Series:
     start: date | None
 
 
-def series(raw_schedules: Iterable[Any], zone: ZoneInfo, today: date) -> Series | None:
-    """The event's series when a schedule of it can be read (its sessions then come from its
+def series(schedules: list[Schedule]) -> Series | None:
+    """The event's series when it has a schedule that can be read (its sessions then come from its
     schedules); None for an event listed by its own dates."""
-    schedules = read_schedules(raw_schedules, zone, today)
     if not schedules:
         return None
     # Exceptions aside: dropping the first session must not make the series another.
@@ -166,10 +165,9 @@ def series(raw_schedules: Iterable[Any], zone: ZoneInfo, today: date) -> Series 
     return Series(min(starts, default=None))
 
 
-def schedules_give_times(raw_schedules: Iterable[Any], zone: ZoneInfo, today: date) -> bool:
-    """Whether the sessions read from these schedules have times of day: one at least can be read,
-    and each that can gives a startTime (its own, or the event's start, see extract._schedules)."""
-    schedules = read_schedules(raw_schedules, zone, today)
+def schedules_give_times(schedules: list[Schedule]) -> bool:
+    """Whether the sessions of these schedules (those that could be read) have times of day: there
+    is one at least, and each gives a startTime (its own, or the event's start, see extract._schedules)."""
     return bool(schedules) and all(schedule.start is not None for schedule in schedules)
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from .extract import ExtractedEvent
 from .match import A, ArtistMatcher, normalise_name
-from .recurrence import Series, scheduled_sessions, series
+from .recurrence import Schedule, Series, read_schedules, scheduled_sessions, series
 from .save import WorkshopData
 from .validate import SessionTuple, is_past, normalise_sessions, session_order
 
@@ -111,15 +111,17 @@ def merge(first: ExtractedEvent, second: ExtractedEvent) -> ExtractedEvent:
     )
 
 
-def _event_sessions(event: ExtractedEvent, zone: ZoneInfo, today: date) -> list[SessionTuple]:
-    """The event's sessions in the studio's zone: a recurring event's next ones, read from its
-    schedules as of `today`, else its own dates. A recurring event's own dates span its season, not
-    a run of daily sessions, so when its schedules cannot be read only its first session is sure."""
+def _event_sessions(event: ExtractedEvent, zone: ZoneInfo, today: date) -> tuple[list[SessionTuple], list[Schedule]]:
+    """The event's sessions in the studio's zone, and its schedules that can be read: a recurring
+    event's next sessions come from those, as of `today`, others' from their own dates. A recurring
+    event's own dates span its season, not a run of daily sessions, so when its schedules cannot be
+    read only its first session is sure."""
     sessions = normalise_sessions(event.sessions, zone)
     if not event.schedules:
-        return sessions
-    scheduled = scheduled_sessions(event.schedules, zone, today)
-    return scheduled if scheduled is not None else sessions[:1]
+        return sessions, []
+    schedules = read_schedules(event.schedules, zone, today)
+    scheduled = scheduled_sessions(schedules, zone, today)
+    return (scheduled if scheduled is not None else sessions[:1]), schedules
 
 
 def _key(title: str, sessions: list[SessionTuple]) -> tuple[str, date, object]:
@@ -130,22 +132,22 @@ def _key(title: str, sessions: list[SessionTuple]) -> tuple[str, date, object]:
 def review_events(events: list[ExtractedEvent], zone: ZoneInfo, today: date, matcher: ArtistMatcher[A]) -> Review[A]:
     """What a run keeps of one page's events, and what it drops (see the module doc)."""
     review: Review[A] = Review()
-    merged: dict[tuple[str, date, object], tuple[ExtractedEvent, list[SessionTuple]]] = {}
+    merged: dict[tuple[str, date, object], tuple[ExtractedEvent, list[SessionTuple], list[Schedule]]] = {}
     undated: list[ExtractedEvent] = []
     for event in events:
-        sessions = _event_sessions(event, zone, today)
+        sessions, schedules = _event_sessions(event, zone, today)
         if not sessions:
             undated.append(event)
             continue
         key = _key(event.title, sessions)
         if key in merged:
             combined = merge(merged[key][0], event)
-            merged[key] = (combined, _event_sessions(combined, zone, today))
+            merged[key] = (combined, *_event_sessions(combined, zone, today))
             review.dropped.append(
                 Dropped(event.title, DUPLICATE, "the same event marked up twice on the page; merged", sessions)
             )
         else:
-            merged[key] = (event, sessions)
+            merged[key] = (event, sessions, schedules)
     dated_titles = {key[0] for key in merged}
     for event in undated:
         raw = _first_raw_start(event)
@@ -157,7 +159,7 @@ def review_events(events: list[ExtractedEvent], zone: ZoneInfo, today: date, mat
             review.dropped.append(Dropped(event.title, UNDATED, "no date"))
         else:
             review.dropped.append(Dropped(event.title, UNDATED, f"its date could not be read ({str(raw)[:80]!r})"))
-    for event, sessions in merged.values():
+    for event, sessions, schedules in merged.values():
         if event.called_off:
             detail = CALLED_OFF_DETAILS[event.called_off]
             review.dropped.append(Dropped(event.title, CANCELLED, detail, sessions))
@@ -166,8 +168,7 @@ def review_events(events: list[ExtractedEvent], zone: ZoneInfo, today: date, mat
             review.dropped.append(Dropped(event.title, PAST, f"last session {sessions[-1][0].isoformat()}", sessions))
             continue
         artists, unmatched = matcher.match_event(event)
-        event_series = series(event.schedules, zone, today)
-        review.kept.append(Kept(event, sorted(sessions, key=session_order), artists, unmatched, event_series))
+        review.kept.append(Kept(event, sorted(sessions, key=session_order), artists, unmatched, series(schedules)))
     return review
 
 
