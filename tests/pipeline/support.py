@@ -73,12 +73,14 @@ def serve_demo_site(local: LocalSite, studio_id: str) -> str:
     return local.url(base)
 
 
-def chromium_processes() -> set[int]:
-    """PIDs of Chromium processes this test process started (scanning /proc; zombies excluded).
+def chromium_processes(started_since: float = 0.0) -> dict[int, set[int]]:
+    """Chromium processes this test process started, each with its ancestors (scanning /proc;
+    zombies excluded); with `started_since` (a CLOCK_BOOTTIME reading), only those started after it.
 
     Those under another Python process are not counted: the live servers the session started are
     children of this process too, and a run of theirs renders pages with a Chromium of its own."""
-    parents, commands = {}, {}
+    parents, commands, new = {}, {}, set()
+    ticks = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -91,20 +93,38 @@ def chromium_processes() -> set[int]:
         if fields[0] == "Z":
             continue
         parents[int(entry.name)], commands[int(entry.name)] = int(fields[1]), command
+        if int(fields[19]) / ticks >= started_since:
+            new.add(int(entry.name))
     me = os.getpid()
 
-    def descends(pid):
+    def ancestors_up_to_me(pid):
+        """The ancestors of `pid` below this process, or None when it is not a descendant of ours."""
         seen = set()
         while pid in parents and pid not in seen:
             seen.add(pid)
             pid = parents[pid]
             if pid == me:
-                return True
+                return seen
             if os.path.basename(commands.get(pid, "")).startswith("python"):
-                return False  # a live server's, or another command's
-        return False
+                return None  # a live server's, or another command's
+        return None
 
-    return {pid for pid, command in commands.items() if "chromium" in os.path.basename(command) and descends(pid)}
+    found = {}
+    for pid, command in commands.items():
+        if (
+            pid in new
+            and "chromium" in os.path.basename(command)
+            and (ancestors := ancestors_up_to_me(pid)) is not None
+        ):
+            found[pid] = ancestors
+    return found
+
+
+def chromium_left_behind(before: dict[int, set[int]], since: float) -> set[int]:
+    """Chromium processes started since `since`, except those that a browser already running then
+    (in `before`) started meanwhile: the browser tests keep one open for the session, and it starts
+    helper processes whenever it likes."""
+    return {pid for pid, ancestors in chromium_processes(since).items() if not ancestors & before.keys()}
 
 
 def real_chromium(settings):
@@ -114,10 +134,12 @@ def real_chromium(settings):
     if not shutil.which(settings.CHROMIUM_PATH):
         skip_or_fail(f"Chromium is not installed at {settings.CHROMIUM_PATH} (apt-get install chromium)")
     settings.RENDER_TIMEOUT = 5
+    # Start times in /proc are in clock ticks: a process started in the same tick counts as new.
+    since = time.clock_gettime(time.CLOCK_BOOTTIME) - 1 / os.sysconf("SC_CLK_TCK")
     before = chromium_processes()
     yield settings.CHROMIUM_PATH
     # The renderer itself gives Chromium CLOSE_TIMEOUT seconds to exit before it kills it.
     deadline = time.monotonic() + CLOSE_TIMEOUT + 5
-    while (left := chromium_processes() - before) and time.monotonic() < deadline:
+    while (left := chromium_left_behind(before, since)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not left, f"Chromium processes left behind: {sorted(left)}"
