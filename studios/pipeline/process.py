@@ -425,13 +425,14 @@ def process_studio(
                     reporter.log("warning", f"{url}: not fetched, robots.txt disallows it")
                 found = [url for url in found if url not in set(disallowed)]
             limit = max(0, settings.MAX_LINKS_PER_RUN)
-            links, left_out = found[:limit], found[limit:] + disallowed
-            if left_out:
+            links, over_limit = found[:limit], found[limit:]
+            if over_limit:
                 reporter.log(
                     "warning",
                     f"Processing the first {len(links)} of {len(found)} workshop links (MAX_LINKS_PER_RUN); "
-                    f"{len(left_out)} left out",
+                    f"{len(over_limit)} left out",
                 )
+            left_out = over_limit + disallowed
             total = len(links)
             done_before = _done_before(run, links)
             # A resumed run's bar carries on from the links it already did.
