@@ -326,6 +326,7 @@ def extraction_context(studio: Studio, reporter: Reporter, stop: threading.Event
     Raises LLMNotConfigured for an 'llm' studio without LLM settings; says once that the LLM is off
     for an 'auto' studio.
     """
+    stop = stop or threading.Event()
     mode = studio.extraction or "auto"
     config, why_off = LLMConfig.from_settings()
     if mode == "llm" and config is None:
@@ -338,7 +339,7 @@ def extraction_context(studio: Studio, reporter: Reporter, stop: threading.Event
         reporter.log("info", f"LLM extraction is off ({why_off}): reading structured data only")
     elif mode != "structured" and config is not None:  # 'llm' without a config raised above
         left = tokens_left(studio)
-        llm = LLMExtractor(config, token_limit=left)
+        llm = LLMExtractor(config, token_limit=left, stop=stop)
         reporter.log("info", f"Extraction: {mode}, LLM {config.describe()}")
         if left == 0:
             reporter.log(
@@ -358,7 +359,7 @@ def extraction_context(studio: Studio, reporter: Reporter, stop: threading.Event
         else (),
         mode=mode,
         llm=llm,
-        stop=stop or threading.Event(),
+        stop=stop,
     )
 
 
