@@ -223,6 +223,7 @@ FETCH_RETRY_BACKOFF = float(os.environ.get("FETCH_RETRY_BACKOFF", "0.5"))
 DISCOVERY_MAX_PAGES = int(os.environ.get("DISCOVERY_MAX_PAGES", "200"))
 # Seconds one link may take in all: retries, redirects and the body (or the rendering) included.
 FETCH_DEADLINE = float(os.environ.get("FETCH_DEADLINE", "30"))
+# Per studio: an all-studios run caps each studio it processes, not the run as a whole.
 MAX_LINKS_PER_RUN = int(os.environ.get("MAX_LINKS_PER_RUN", "500"))
 ARTIST_MATCH_THRESHOLD = float(os.environ.get("ARTIST_MATCH_THRESHOLD", "85"))
 # Polite crawling: the User-Agent pages and robots.txt see, requests at once per host (all runs of

@@ -3,10 +3,12 @@
 from django.urls import reverse
 
 from streaming.jobs import register_job
+from streaming.models import Run
 
 from .models import Studio
 from .pipeline.errors import StopRequested, StudioCannotBeProcessed
 from .pipeline.process import process_studio
+from .pipeline.review import plural
 
 PROCESS_STUDIO = "process_studio"
 ALL_STUDIOS = "all"
@@ -50,9 +52,22 @@ class AllStudiosFailed(Exception):
 
 
 def process_all_studios(run, reporter, full_refresh=False):
+    """Refresh every active studio in turn; a resumed run carries on with the studios it had not finished.
+
+    The summary so far is kept in the run after each studio, so that a run resumed after a kill or
+    a stop knows which studios were done (saved, or failed) and neither reads nor logs them again.
+    """
     studios = list(Studio.objects.filter(active=True))
-    summaries, failed = [], {}
-    for index, studio in enumerate(studios):
+    earlier = run.summary or {}
+    summaries, failed = list(earlier.get("studios", [])), dict(earlier.get("studios_failed", {}))
+    finished = {summary["studio_id"] for summary in summaries} | set(failed)
+    left = [studio for studio in studios if studio.studio_id not in finished]
+    done_before = len(studios) - len(left)
+    if done_before:
+        reporter.log(
+            "info", f"Resuming: {plural(done_before, 'studio')} done before the interruption, not processed again"
+        )
+    for index, studio in enumerate(left, start=done_before):
         reporter.log("info", f"Studio {index + 1} of {len(studios)}: {studio.name}")
         try:
             share = StudioShareReporter(reporter, index, len(studios))
@@ -64,15 +79,22 @@ def process_all_studios(run, reporter, full_refresh=False):
             # One unreachable website must not keep the other studios from being refreshed.
             reporter.log("error", f"{studio.studio_id}: {exc}")
             failed[studio.studio_id] = str(exc)
+        run.summary = _all_studios_summary(summaries, failed)
+        Run.objects.filter(pk=run.pk).update(summary=run.summary)
+    run_summary = _all_studios_summary(summaries, failed)
+    if failed and not summaries:
+        raise AllStudiosFailed(f"All {len(failed)} studios failed; nothing was saved", run_summary)
+    return run_summary
+
+
+def _all_studios_summary(summaries, failed):
+    """The run's summary: each studio's, their counts added up, and the studios that failed."""
     totals = {}
     for summary in summaries:
         for key, value in summary.items():
             if isinstance(value, int):
                 totals[key] = totals.get(key, 0) + value
-    run_summary = {"studios_processed": len(summaries), "studios_failed": failed, **totals, "studios": summaries}
-    if failed and not summaries:
-        raise AllStudiosFailed(f"All {len(failed)} studios failed; nothing was saved", run_summary)
-    return run_summary
+    return {"studios_processed": len(summaries), "studios_failed": failed, **totals, "studios": summaries}
 
 
 class StudioShareReporter:

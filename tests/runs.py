@@ -31,3 +31,12 @@ def wait_for_run(run, statuses=FINISHED_STATUSES, timeout=30):
 def _worker_is_done(run_id):
     completed = RunEvent.objects.filter(run_id=run_id, type="complete").exists()
     return completed and run_id not in heartbeats.held_runs()
+
+
+def wait_until(condition, timeout=10):
+    """Wait for `condition()` to hold, e.g. for a run to be busy on its links before a cancel."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"still not so after {timeout}s")
+        time.sleep(0.02)

@@ -13,10 +13,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
-from typing import Protocol, Self
+from types import ModuleType
+from typing import Any, Protocol, Self
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
+import httpcore2
 import httpx
 from django.conf import settings
 
@@ -155,7 +157,73 @@ def deadline_passed() -> FetchError:
     return FetchError(f"did not finish within the {settings.FETCH_DEADLINE:g}s deadline (FETCH_DEADLINE)")
 
 
-class VettingBackend(httpcore.SyncBackend):
+# How often a read waiting on a silent server looks at the stop signal.
+READ_POLL_INTERVAL = 0.2
+
+
+class StoppableStream(httpcore.NetworkStream, httpcore2.NetworkStream):
+    """A connection (of httpcore, under httpx, or httpcore2, under the LLM client's httpx2) whose
+    reads give up soon after the stop signal is set.
+
+    A server that sends its headers and then nothing (or does not answer at all) would otherwise
+    hold a cancel, and the worker thread with it, for the whole read timeout.
+    """
+
+    def __init__(self, stream: Any, stop: threading.Event, core: ModuleType) -> None:
+        self._stream, self._stop, self._core = stream, stop, core
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        give_up = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self._stop.is_set():
+                raise self._core.ReadError("stopped")
+            left = READ_POLL_INTERVAL if give_up is None else min(READ_POLL_INTERVAL, give_up - time.monotonic())
+            if left <= 0:
+                raise self._core.ReadTimeout("timed out")
+            try:
+                return self._stream.read(max_bytes, left)
+            except self._core.ReadTimeout:
+                continue  # nothing was consumed: the next read goes on where this one left off
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> "StoppableStream":
+        return StoppableStream(self._stream.start_tls(ssl_context, server_hostname, timeout), self._stop, self._core)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _ReadsStop:
+    """Mixed into a network backend (httpcore's or httpcore2's, named by `core`): its connections'
+    reads end soon after `stop` is set (StoppableStream)."""
+
+    core: ModuleType
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> StoppableStream:
+        return StoppableStream(super().connect_tcp(*args, **kwargs), self.stop, self.core)  # type: ignore[misc]
+
+
+class StoppableBackend(_ReadsStop, httpcore.SyncBackend):
+    core = httpcore
+
+
+class StoppableLLMBackend(_ReadsStop, httpcore2.SyncBackend):
+    """For the LLM client, whose httpx2 runs on httpcore2."""
+
+    core = httpcore2
+
+
+class VettingBackend(StoppableBackend):
     """Connects to the very addresses that passed the check, so a name that resolves to a public
     address for the check and to a private one a moment later (DNS rebinding) reaches nothing.
 
@@ -169,7 +237,7 @@ class VettingBackend(httpcore.SyncBackend):
         timeout: float | None = None,
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
+    ) -> StoppableStream:
         if settings.FETCH_ALLOW_PRIVATE:
             return super().connect_tcp(host, port, timeout, local_address, socket_options)
         error: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
@@ -190,19 +258,18 @@ def shared_ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-class VettingTransport(httpx.HTTPTransport):
-    """httpx's transport, its connections made by VettingBackend."""
+# httpx's default limits, for the connection pools built with a backend of our own.
+POOL_LIMITS: dict[str, Any] = {"max_connections": 100, "max_keepalive_connections": 20, "keepalive_expiry": 5.0}
 
-    def __init__(self) -> None:
+
+class VettingTransport(httpx.HTTPTransport):
+    """httpx's transport, its connections made by VettingBackend; `stop`, once set, aborts the reads in flight."""
+
+    def __init__(self, stop: threading.Event | None = None) -> None:
         super().__init__(verify=shared_ssl_context())
-        # httpx offers no way to choose the network backend, so its connection pool is built again
-        # with one (httpx's default limits).
+        # httpx offers no way to choose the network backend, so its connection pool is built again with one.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=shared_ssl_context(),
-            max_connections=100,
-            max_keepalive_connections=20,
-            keepalive_expiry=5.0,
-            network_backend=VettingBackend(),
+            ssl_context=shared_ssl_context(), network_backend=VettingBackend(stop or threading.Event()), **POOL_LIMITS
         )
 
 
@@ -277,7 +344,7 @@ class Fetcher:
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self._client = httpx.Client(
-            transport=VettingTransport(),
+            transport=VettingTransport(self.stop),
             # Redirects are followed by hand, so that each hop's URL is checked and counted.
             follow_redirects=False,
             # A proxy from the environment would resolve the names itself, past the address check.
@@ -383,6 +450,8 @@ class Fetcher:
                 raise deadline_passed() from None
             raise TransientFetchError(f"timed out after {timeout:g}s") from None
         except httpx.TransportError as exc:
+            if self.stop.is_set():
+                raise StopRequested() from None
             raise TransientFetchError(f"connection failed ({exc or type(exc).__name__})") from None
         except httpx.HTTPError as exc:  # e.g. a body that does not decompress
             raise FetchError(f"unreadable response ({exc or type(exc).__name__})") from None

@@ -26,7 +26,7 @@ from .llm.client import LLMExtractor
 from .llm.config import KnownArtist, LLMConfig
 from .match import ArtistMatcher
 from .reporting import STOP_POLL_INTERVAL, Reporter, stop_if_asked
-from .review import DUPLICATE, PAST, UNDATED, report_review, review_events
+from .review import DUPLICATE, PAST, UNDATED, plural, report_review, review_events
 from .robots import SiteRules, sitemap_urls
 from .save import WorkshopData, save_workshops
 from .validate import studio_zone
@@ -88,10 +88,6 @@ def _done_before(run: Model | None, links: list[str]) -> dict[str, LinkResult]:
 
 def _silent(level: str, message: str) -> None:
     pass
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 @dataclass(frozen=True)
@@ -258,9 +254,9 @@ class _Collector:
         self.summary["events_found"] += len(result.events)
         if result.unchanged:
             self.summary["links_unchanged"] += 1
-            log("info", f"{url}: unchanged ({result.unchanged}), {_plural(len(result.events), 'workshop')} as before")
+            log("info", f"{url}: unchanged ({result.unchanged}), {plural(len(result.events), 'workshop')} as before")
         else:
-            log("info", f"{url}: {_plural(len(result.events), 'workshop')} ({result.extractor})")
+            log("info", f"{url}: {plural(len(result.events), 'workshop')} ({result.extractor})")
         self.events_by_url[url] = self._upcoming_workshops(url, result.events, log)
 
     def _upcoming_workshops(
@@ -330,6 +326,7 @@ def extraction_context(studio: Studio, reporter: Reporter, stop: threading.Event
     Raises LLMNotConfigured for an 'llm' studio without LLM settings; says once that the LLM is off
     for an 'auto' studio.
     """
+    stop = stop or threading.Event()
     mode = studio.extraction or "auto"
     config, why_off = LLMConfig.from_settings()
     if mode == "llm" and config is None:
@@ -342,7 +339,7 @@ def extraction_context(studio: Studio, reporter: Reporter, stop: threading.Event
         reporter.log("info", f"LLM extraction is off ({why_off}): reading structured data only")
     elif mode != "structured" and config is not None:  # 'llm' without a config raised above
         left = tokens_left(studio)
-        llm = LLMExtractor(config, token_limit=left)
+        llm = LLMExtractor(config, token_limit=left, stop=stop)
         reporter.log("info", f"Extraction: {mode}, LLM {config.describe()}")
         if left == 0:
             reporter.log(
@@ -362,7 +359,7 @@ def extraction_context(studio: Studio, reporter: Reporter, stop: threading.Event
         else (),
         mode=mode,
         llm=llm,
-        stop=stop or threading.Event(),
+        stop=stop,
     )
 
 
@@ -421,7 +418,7 @@ def process_studio(
             for level, message in rules.notes:
                 reporter.log(level, message)
             summary["links_found"] = len(found)
-            reporter.log("success", f"Found {_plural(len(found), 'workshop link')}")
+            reporter.log("success", f"Found {plural(len(found), 'workshop link')}")
             disallowed = [url for url in found if not rules.allowed(url)]
             if disallowed:
                 summary["links_disallowed"] = len(disallowed)
@@ -429,17 +426,18 @@ def process_studio(
                     reporter.log("warning", f"{url}: not fetched, robots.txt disallows it")
                 found = [url for url in found if url not in set(disallowed)]
             limit = max(0, settings.MAX_LINKS_PER_RUN)
-            links, left_out = found[:limit], found[limit:] + disallowed
-            if left_out:
+            links, over_limit = found[:limit], found[limit:]
+            if over_limit:
                 reporter.log(
                     "warning",
                     f"Processing the first {len(links)} of {len(found)} workshop links (MAX_LINKS_PER_RUN); "
-                    f"{len(left_out)} left out",
+                    f"{len(over_limit)} left out",
                 )
+            left_out = over_limit + disallowed
             total = len(links)
             done_before = _done_before(run, links)
             # A resumed run's bar carries on from the links it already did.
-            reporter.progress(len(done_before), total, f"Processing {_plural(total, 'link')}")
+            reporter.progress(len(done_before), total, f"Processing {plural(total, 'link')}")
             if not links:
                 # Usually the site changed its layout; archiving everything unseen would empty the catalogue.
                 reporter.log("warning", "No workshop links matched the link pattern")
@@ -452,7 +450,7 @@ def process_studio(
             if done_before:
                 reporter.log(
                     "info",
-                    f"Resuming: {_plural(len(done_before), 'link')} done before the interruption, not fetched again",
+                    f"Resuming: {plural(len(done_before), 'link')} done before the interruption, not fetched again",
                 )
             collector = _Collector(studio, reporter, summary)
             key = extraction_key(studio, context)
@@ -470,7 +468,7 @@ def process_studio(
                 _checkpoint(run, result)
                 reporter.progress(done, total, f"Processed link {done} of {total}")
             if summary["links_failed"] == total:
-                raise AllLinksFailed(f"All {_plural(total, 'workshop link')} failed; nothing was saved", summary)
+                raise AllLinksFailed(f"All {plural(total, 'workshop link')} failed; nothing was saved", summary)
     finally:
         stats: Counter[str] = Counter()
         for used in fetchers:

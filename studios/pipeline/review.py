@@ -172,7 +172,7 @@ def review_events(events: list[ExtractedEvent], zone: ZoneInfo, today: date, mat
     return review
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
@@ -180,11 +180,11 @@ def report_review(log: Callable[[str, str], None], url: str, review: Review[A]) 
     """The run's log lines about one page's dropped events and unmatched artists, through `log(level, message)`."""
     past, merged, called_off = review.count(PAST), review.count(DUPLICATE), review.count(CANCELLED)
     if merged:
-        log("info", f"{url}: {_plural(merged, 'duplicate')} of another event merged")
+        log("info", f"{url}: {plural(merged, 'duplicate')} of another event merged")
     if past:
-        log("info", f"{url}: {_plural(past, 'past event')} dropped")
+        log("info", f"{url}: {plural(past, 'past event')} dropped")
     if called_off:
-        log("info", f"{url}: {_plural(called_off, 'cancelled or postponed event')} dropped")
+        log("info", f"{url}: {plural(called_off, 'cancelled or postponed event')} dropped")
     for dropped in review.dropped:
         if dropped.reason == UNDATED:
             log("warning", f"{url}: '{dropped.title}' dropped: {dropped.detail}")

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from studios.models import Studio
+from studios.models import Studio, Workshop
 from studios.pipeline.process import process_studio
 from tests.pipeline.support import FakeReporter
 from tests.sites import Response
@@ -40,6 +40,17 @@ def test_robots_txt_keeps_a_disallowed_link_unfetched(polite_site):
     assert summary["links_disallowed"] == 1 and summary["workshops_created"] == 2
     assert ("warning", f"{polite_site.url('/private/w/3/')}: not fetched, robots.txt disallows it") in reporter.logs
     assert polite_site.user_agents == {"StudioBot/2.0 (+https://example.com/bot)"}
+
+
+def test_a_link_robots_txt_disallows_is_no_max_links_warning_and_its_workshop_is_kept(polite_site):
+    studio = studio_for(polite_site)
+    process_studio(studio, FakeReporter())
+    polite_site.add("/robots.txt", Response("User-agent: *\nDisallow: /private/\n", content_type="text/plain"))
+    reporter = FakeReporter()
+    summary = process_studio(studio, reporter)
+    assert reporter.messages("warning") == [f"{polite_site.url('/private/w/3/')}: not fetched, robots.txt disallows it"]
+    assert summary["workshops_archived"] == 0
+    assert Workshop.objects.get(title="Workshop 3").is_archived is False
 
 
 def test_robots_txt_can_be_ignored_per_studio(polite_site):

@@ -5,15 +5,19 @@ from datetime import date, timedelta
 
 import pytest
 
+from streaming.models import RunStatus
+from streaming.services import request_cancel, start_run
 from studios.demo import llm as demo_llm
 from studios.demo import sites
+from studios.jobs import PROCESS_STUDIO
 from studios.models import Artist, Studio, Workshop
 from studios.pipeline.errors import LLMNotConfigured
 from studios.pipeline.process import process_studio
 from tests.live.expected import assert_catalogue_matches_demo
 from tests.pipeline.support import FakeReporter, fixture_html, real_chromium, serve_demo_site
+from tests.runs import wait_for_run, wait_until
 
-from .fake_openai import answer, completion, detail, prompt_text, when
+from .fake_openai import Reply, answer, completion, detail, prompt_text, when
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +101,18 @@ def test_llm_studios_send_every_page_to_the_llm(llm_settings, llm_server, studio
         "info",
         f"{site.url('/workshops/structured')}: the LLM says the page announces no workshop",
     ) in reporter.logs
+
+
+def test_cancel_aborts_an_llm_answer_in_progress(transactional_db, llm_settings, llm_server, studio):
+    llm_settings.LLM_TIMEOUT = 60  # far beyond the wait below: only aborting the call can end the run in time
+    studio.extraction = "llm"
+    studio.save()
+    llm_server.responder = lambda body: Reply(body=completion(answer(is_valid=False)), delay=60)
+    run, _ = start_run(PROCESS_STUDIO, studio.studio_id)
+    wait_until(lambda: llm_server.requests)
+    request_cancel(run)
+    assert wait_for_run(run, timeout=10).status == RunStatus.CANCELLED
+    assert not Workshop.objects.exists()
 
 
 def test_without_llm_settings_auto_says_once_that_the_llm_is_off(llm_server, studio, site):

@@ -3,11 +3,14 @@ import time
 
 import pytest
 
-from streaming.models import Run
+from streaming.models import Run, RunStatus
+from streaming.services import request_cancel, start_run
+from studios.jobs import PROCESS_STUDIO
 from studios.models import Artist, Studio, Workshop
 from studios.pipeline import extract
 from studios.pipeline.errors import DiscoveryError, StopRequested
 from studios.pipeline.process import process_studio
+from tests.runs import wait_for_run, wait_until
 from tests.sites import Response
 
 from .support import FakeReporter, fixture_html
@@ -245,6 +248,18 @@ def test_cancel_aborts_links_still_downloading(studio, studio_site, settings):
     assert time.monotonic() - started < 15
     assert not Workshop.objects.exists()
     assert reporter.threads == {threading.current_thread().name}
+
+
+def test_cancel_aborts_links_whose_server_went_silent(transactional_db, studio, studio_site, settings):
+    # Far beyond the wait below: only aborting the reads in flight can end the run in time.
+    settings.FETCH_TIMEOUT = settings.FETCH_DEADLINE = 60
+    for path in WORKSHOP_PAGES:
+        studio_site.add(path, Response(fixture_html(WORKSHOP_PAGES[path]), drip=60))  # headers, a byte, then silence
+    run, _ = start_run(PROCESS_STUDIO, studio.studio_id)
+    wait_until(lambda: any(studio_site.hits[path] for path in WORKSHOP_PAGES))
+    request_cancel(run)
+    assert wait_for_run(run, timeout=10).status == RunStatus.CANCELLED
+    assert not Workshop.objects.exists()
 
 
 def test_only_the_first_max_links_per_run_are_processed(studio, studio_site, settings):

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from streaming import recovery
 from streaming.models import Run, RunEvent, RunStatus
-from studios.jobs import PROCESS_STUDIO
+from studios.jobs import ALL_STUDIOS, PROCESS_STUDIO, process_all_studios
 from studios.models import ProcessedLink, Studio
 from studios.pipeline.errors import StopRequested
 from studios.pipeline.process import process_studio
@@ -43,6 +43,33 @@ def test_a_resumed_run_carries_on_where_it_stopped(make_slow_studio, fast_fetch)
         assert lines == [f"{url}: 1 workshop (structured)"], "each link is logged once, before or after the stop"
     assert (summary["links_found"], summary["links_processed"], summary["links_failed"]) == (PAGES, PAGES, 0)
     assert (summary["events_found"], summary["workshops_created"]) == (PAGES, PAGES)
+
+
+def test_a_resumed_all_studios_run_carries_on_with_the_studio_it_stopped_in(make_slow_studio, fast_fetch):
+    first, second, third = (make_slow_studio(f"every_{letter}", pages=3, delay=0) for letter in "abc")
+    sites = dict(zip((first.studio_id, second.studio_id, third.studio_id), make_slow_studio.sites, strict=True))
+    run = Run.objects.create(job=PROCESS_STUDIO, subject=ALL_STUDIOS, status=RunStatus.RUNNING)
+    # Stopped after the first studio's 3 links and the second studio's first.
+    before = FakeReporter(stop_after=5)
+    with pytest.raises(StopRequested):
+        process_all_studios(run, before)
+
+    after = FakeReporter()
+    summary = process_all_studios(Run.objects.get(pk=run.pk), after)
+    assert "Resuming: 1 studio done before the interruption, not processed again" in after.messages("info")
+    assert not [line for line in after.messages() if first.name in line or sites[first.studio_id].url() in line]
+    assert set(sites[first.studio_id].hits.values()) == {1}, "no page of the finished studio is read again"
+    stopped_at = before.progress_calls[-1][0]
+    bar = [current for current, _total, _message in after.progress_calls]
+    assert bar[0] == stopped_at and bar == sorted(bar) and bar[-1] == after.progress_calls[-1][1]
+    lines = before.messages() + after.messages()
+    for site in sites.values():
+        for number in range(1, 4):
+            url = site.url(f"/workshops/slow-{number}/")
+            assert [line for line in lines if url in line] == [f"{url}: 1 workshop (structured)"]
+    assert after.messages("info").count("Studio 2 of 3: Every B") == 1
+    assert (summary["studios_processed"], summary["studios_failed"]) == (3, {})
+    assert (summary["links_processed"], summary["workshops_created"]) == (9, 9)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import LLMError, TransientLLMError
 from ..extract import ExtractedEvent, ExtractionContext
-from ..fetch import Page, shared_ssl_context
+from ..fetch import POOL_LIMITS, Page, StoppableLLMBackend, shared_ssl_context
 from ..retry import call_with_retries
 from .config import KnownArtist, LLMConfig
 from .mapping import to_events
@@ -21,6 +21,7 @@ from .prompt import build_messages, split_text, trim, visible_text
 from .schema import RESPONSE_FORMAT, Answer, AnswerCutOff, parse_answer
 
 if TYPE_CHECKING:
+    import httpx2
     import openai
     from openai.types import CompletionUsage
     from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
@@ -89,12 +90,31 @@ def _asked_pause(exc: BaseException) -> float | None:
     return exc.retry_after if isinstance(exc, TransientLLMError) else None
 
 
+def _stoppable_transport(stop: threading.Event) -> "httpx2.HTTPTransport":
+    """The openai client's transport (httpx2), its reads ending soon after `stop` is set: a cancel
+    does not wait for an answer in progress for up to LLM_TIMEOUT."""
+    import httpcore2
+    import httpx2
+
+    transport = httpx2.HTTPTransport(verify=shared_ssl_context())
+    # httpx2 offers no way to choose the network backend, so its connection pool is built again with one.
+    transport._pool = httpcore2.ConnectionPool(
+        ssl_context=shared_ssl_context(), network_backend=StoppableLLMBackend(stop), **POOL_LIMITS
+    )
+    return transport
+
+
 class LLMExtractor:
     """One client for a run; extract() is called from the pipeline's worker threads."""
 
     def __init__(
-        self, config: LLMConfig, client: "openai.OpenAI | None" = None, token_limit: int | None = None
+        self,
+        config: LLMConfig,
+        client: "openai.OpenAI | None" = None,
+        token_limit: int | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
+        """`stop`, once set, aborts the calls in flight (the run's stop signal: a cancel)."""
         import openai
 
         self.config = config
@@ -107,7 +127,7 @@ class LLMExtractor:
             api_key=config.api_key,
             timeout=config.timeout,
             max_retries=0,
-            http_client=openai.DefaultHttpxClient(verify=shared_ssl_context()),
+            http_client=openai.DefaultHttpxClient(transport=_stoppable_transport(stop or threading.Event())),
         )
         # Set by an answer no retry can fix (a wrong key, an unknown model): later pages fail at once.
         self._broken: str | None = None
