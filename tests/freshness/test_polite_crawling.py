@@ -6,7 +6,7 @@ import pytest
 
 from studios.models import Studio
 from studios.pipeline.process import process_studio
-from tests.pipeline.support import FakeReporter
+from tests.pipeline.support import FakeReporter, real_chromium
 from tests.sites import Response
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +28,23 @@ def polite_site(site, settings):
     return site
 
 
+@pytest.fixture
+def chromium(settings):
+    """Real Chromium, and none of its processes left behind."""
+    yield from real_chromium(settings)
+
+
 def studio_for(site, **extra):
     return Studio.objects.create(studio_id="p", name="P", website=site.url("/"), link_pattern="/w/", **extra)
+
+
+def slow_pages(site, prefix, count):
+    """`count` workshop pages under `prefix`, each answering after a tenth of a second; their links."""
+    links = []
+    for n in range(1, count + 1):
+        site.add(f"{prefix}{n}/", Response(EVENT.format(n=n % 9 or 1), delay=0.1))
+        links.append(f'<a href="{prefix}{n}/">{n}</a>')
+    return "".join(links)
 
 
 def test_robots_txt_keeps_a_disallowed_link_unfetched(polite_site):
@@ -76,11 +91,31 @@ def test_retry_after_is_waited_out_within_a_bound(polite_site, settings):
 def test_requests_per_host_are_limited_across_runs(site, settings):
     settings.FETCH_ALLOW_PRIVATE = True
     settings.FETCH_PER_HOST_CONCURRENCY = 2
-    links = []
-    for n in range(1, 9):
-        site.add(f"/w/{n}/", Response(EVENT.format(n=n % 9 or 1), delay=0.1))
-        links.append(f'<a href="/w/{n}/">{n}</a>')
-    site.add("/", "".join(links))
+    site.add("/", slow_pages(site, "/w/", 8))
     studio = Studio.objects.create(studio_id="h", name="H", website=site.url("/"), link_pattern="/w/", concurrency=8)
     process_studio(studio, FakeReporter())
     assert site.max_in_flight == 2
+
+
+def test_rendered_pages_take_the_same_per_host_slots(site, settings, chromium):
+    settings.FETCH_ALLOW_PRIVATE = True
+    settings.FETCH_PER_HOST_CONCURRENCY = 2
+    site.add("/", slow_pages(site, "/w/", 6))
+    studio = Studio.objects.create(
+        studio_id="r", name="R", website=site.url("/"), link_pattern="/w/", concurrency=6, render_js=True
+    )
+    summary = process_studio(studio, FakeReporter())
+    assert summary["workshops_created"] == 6
+    assert site.max_in_flight == 2, "six pages rendered at once, two at a time on the host"
+
+
+def test_rendered_pages_honour_retry_after_within_the_bound(polite_site, settings, chromium):
+    polite_site.add("/w/1/", Response("busy", status=503, headers={"Retry-After": "1"}), EVENT.format(n=1))
+    polite_site.add("/w/2/", Response("slow down", status=429, headers={"Retry-After": "3600"}))
+    settings.FETCH_MAX_RETRY_AFTER = 5
+    reporter = FakeReporter()
+    summary = process_studio(studio_for(polite_site, render_js=True), reporter)
+    assert polite_site.hits["/w/1/"] == 2, "asked again after the second it asked for"
+    assert polite_site.hits["/w/2/"] == 1, "an hour is past FETCH_MAX_RETRY_AFTER: not asked again"
+    assert summary["workshops_created"] == 2 and summary["links_failed"] == 1
+    assert ("error", f"{polite_site.url('/w/2/')}: failed: HTTP 429") in reporter.logs
