@@ -1,8 +1,10 @@
 """Polite crawling: robots.txt, the User-Agent, a per-host request limit, Retry-After, sitemaps."""
 
+import threading
 import time
 
 import pytest
+from django.db import close_old_connections
 
 from studios.models import Studio
 from studios.pipeline.process import process_studio
@@ -88,13 +90,30 @@ def test_retry_after_is_waited_out_within_a_bound(polite_site, settings):
     assert ("error", f"{polite_site.url('/w/2/')}: failed: HTTP 429") in reporter.logs
 
 
-def test_requests_per_host_are_limited_across_runs(site, settings):
+def test_requests_per_host_are_limited_across_runs(transactional_db, site, settings):
     settings.FETCH_ALLOW_PRIVATE = True
     settings.FETCH_PER_HOST_CONCURRENCY = 2
-    site.add("/", slow_pages(site, "/w/", 8))
-    studio = Studio.objects.create(studio_id="h", name="H", website=site.url("/"), link_pattern="/w/", concurrency=8)
-    process_studio(studio, FakeReporter())
-    assert site.max_in_flight == 2
+    site.add("/", slow_pages(site, "/a/", 8) + slow_pages(site, "/b/", 8))
+    studios = [
+        Studio.objects.create(studio_id=s, name=s, website=site.url("/"), link_pattern=f"/{s}/", concurrency=8)
+        for s in ("a", "b")
+    ]
+    summaries, barrier = {}, threading.Barrier(2)
+
+    def run(studio):
+        try:
+            barrier.wait()
+            summaries[studio.studio_id] = process_studio(studio, FakeReporter())
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=run, args=(studio,)) for studio in studios]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [summaries[s]["workshops_created"] for s in ("a", "b")] == [8, 8]
+    assert site.max_in_flight == 2, "two runs of eight at once, and the host saw two requests at a time"
 
 
 def test_rendered_pages_take_the_same_per_host_slots(site, settings, chromium):
