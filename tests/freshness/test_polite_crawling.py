@@ -8,7 +8,7 @@ from django.db import close_old_connections
 
 from studios.models import Studio
 from studios.pipeline.process import process_studio
-from tests.pipeline.support import FakeReporter, real_chromium
+from tests.pipeline.support import FakeReporter
 from tests.sites import Response
 
 pytestmark = pytest.mark.django_db
@@ -28,12 +28,6 @@ def polite_site(site, settings):
     site.add("/private/w/3/", EVENT.format(n=3))
     site.add("/", '<a href="/w/1/">1</a> <a href="/w/2/">2</a> <a href="/private/w/3/">3</a>')
     return site
-
-
-@pytest.fixture
-def chromium(settings):
-    """Real Chromium, and none of its processes left behind."""
-    yield from real_chromium(settings)
 
 
 def studio_for(site, **extra):
