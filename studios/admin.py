@@ -18,7 +18,7 @@ from streaming.models import Run
 from streaming.permissions import can_start_runs, can_watch_runs
 from streaming.services import active_run, start_run
 
-from .costs import llm_cost, month_usage
+from .costs import RECENT_MONTHS, llm_cost, month_usage, recent_usage
 from .jobs import PROCESS_STUDIO
 from .models import (
     Artist,
@@ -56,7 +56,14 @@ class StudioAdmin(admin.ModelAdmin):
     list_filter = ["active", "render_js"]
     search_fields = ["name", "studio_id"]
     prepopulated_fields = {"studio_id": ("name",)}
-    readonly_fields = ["next_refresh_at", "llm_usage_this_month", "calendar_feed", "created_at", "updated_at"]
+    readonly_fields = [
+        "next_refresh_at",
+        "llm_usage_this_month",
+        "llm_usage_by_month",
+        "calendar_feed",
+        "created_at",
+        "updated_at",
+    ]
     actions = ["process_selected", "full_refresh_selected"]
     change_form_template = "admin/studios/studio/change_form.html"
     fieldsets = [
@@ -78,7 +85,15 @@ class StudioAdmin(admin.ModelAdmin):
         ("Schedule", {"fields": ["refresh_every_hours", "refresh_cron", "next_refresh_at"]}),
         (
             "Extraction",
-            {"fields": ["extraction", "extraction_hints", "llm_monthly_token_budget", "llm_usage_this_month"]},
+            {
+                "fields": [
+                    "extraction",
+                    "extraction_hints",
+                    "llm_monthly_token_budget",
+                    "llm_usage_this_month",
+                    "llm_usage_by_month",
+                ]
+            },
         ),
         ("Profile", {"fields": ["instagram_link", "image_url", "calendar_feed"]}),
         ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
@@ -149,6 +164,31 @@ class StudioAdmin(admin.ModelAdmin):
         cost = llm_cost(usage.prompt_tokens, usage.completion_tokens)
         cost_text = f", about ${cost:.4f}" if cost is not None else ""
         return f"{usage.total_tokens:,}{budget} tokens in {usage.requests} calls{cost_text}"
+
+    @admin.display(description=f"LLM use, last {RECENT_MONTHS} months")
+    def llm_usage_by_month(self, obj):
+        usage = recent_usage(obj) if obj.pk else []
+        if not usage:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{row.month:%Y-%m}",
+                    f"{row.requests:,}",
+                    f"{row.prompt_tokens:,}",
+                    f"{row.completion_tokens:,}",
+                    "—" if (cost := llm_cost(row.prompt_tokens, row.completion_tokens)) is None else f"${cost:.4f}",
+                )
+                for row in usage
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>Month</th><th>Calls</th><th>Input tokens</th><th>Output tokens</th>"
+            "<th>Estimated cost</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     def has_start_run_permission(self, request, obj=None):
         return can_start_runs(request.user)

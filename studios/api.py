@@ -27,6 +27,7 @@ from .serializers import (
     ArtistCreateSerializer,
     ArtistSerializer,
     StudioCreateSerializer,
+    StudioDetailSerializer,
     StudioSerializer,
     WebhookEndpointSerializer,
     WorkshopChangeSerializer,
@@ -65,6 +66,10 @@ class StudioViewSet(PublicIdLookupMixin, PublicIdCreateMixin, viewsets.ModelView
     create_serializer_class = StudioCreateSerializer
     conflict_code = "studio_exists"
     conflict_noun = "a studio"
+
+    def get_serializer_class(self):
+        # Only the detail reads the LLM use: a query per studio would slow the list.
+        return StudioDetailSerializer if self.action == "retrieve" else super().get_serializer_class()
 
     @extend_schema(
         summary="A studio's workshops",

@@ -1,12 +1,15 @@
 """LLM tokens per studio and month, their estimated cost, and the monthly budget that stops the LLM."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
 from .models import LLMUsage, Studio
+
+# How far back the studio's admin page and REST detail show LLM use.
+RECENT_MONTHS = 12
 
 
 def this_month(now=None) -> date:
@@ -26,6 +29,15 @@ def month_usage(studio: Studio, month: date | None = None) -> LLMUsage:
     """The studio's usage row for the month (unsaved and zero when it used nothing yet)."""
     month = month or this_month()
     return LLMUsage.objects.filter(studio=studio, month=month).first() or LLMUsage(studio=studio, month=month)
+
+
+def recent_usage(studio: Studio, months: int = RECENT_MONTHS) -> list[LLMUsage]:
+    """The studio's usage rows of this month and the `months` - 1 before it, newest first; a month
+    without LLM use has no row."""
+    first = this_month()
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return list(LLMUsage.objects.filter(studio=studio, month__gte=first).order_by("-month"))
 
 
 def tokens_left(studio: Studio) -> int | None:

@@ -13,9 +13,11 @@ from rest_framework import serializers
 from config.rest import StrictInputMixin
 from config.schema import HTTP_URL_PATTERN
 
+from .costs import RECENT_MONTHS, llm_cost, recent_usage
 from .models import (
     MAX_REFRESH_EVERY_HOURS,
     Artist,
+    LLMUsage,
     Session,
     Studio,
     WebhookEndpoint,
@@ -169,6 +171,38 @@ class StudioSerializer(CatalogueSerializer):
         path = reverse("studio-workshops", kwargs={"studio_id": studio.studio_id})
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
+
+
+class LLMUsageSerializer(serializers.ModelSerializer):
+    month = serializers.DateField(format="%Y-%m", help_text="The calendar month, YYYY-MM.")
+    estimated_cost_usd = serializers.SerializerMethodField(
+        help_text="From LLM_PRICE_INPUT_PER_MTOK / LLM_PRICE_OUTPUT_PER_MTOK; null when no price is set."
+    )
+
+    class Meta:
+        model = LLMUsage
+        fields = ["month", "requests", "prompt_tokens", "completion_tokens", "estimated_cost_usd"]
+        read_only_fields = fields
+
+    def get_estimated_cost_usd(self, usage: LLMUsage) -> float | None:
+        cost = llm_cost(usage.prompt_tokens, usage.completion_tokens)
+        return None if cost is None else round(cost, 6)
+
+
+class StudioDetailSerializer(StudioSerializer):
+    """A studio as its detail shows it: with its LLM use of recent months."""
+
+    llm_usage = serializers.SerializerMethodField(
+        help_text=f"LLM calls and tokens by month, newest first, over the last {RECENT_MONTHS} months "
+        "(a month without LLM use is left out)."
+    )
+
+    class Meta(StudioSerializer.Meta):
+        fields = [*StudioSerializer.Meta.fields, "llm_usage"]
+
+    @extend_schema_field(LLMUsageSerializer(many=True))
+    def get_llm_usage(self, studio):
+        return LLMUsageSerializer(recent_usage(studio), many=True).data
 
 
 class StudioCreateSerializer(StudioSerializer):

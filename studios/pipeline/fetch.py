@@ -329,7 +329,8 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, moment.timestamp() - time.time())
 
 
-def _asked_pause(exc: BaseException) -> float | None:
+def asked_pause(exc: BaseException) -> float | None:
+    """The pause a failure's server asked for (Retry-After), for call_with_retries' `server_delay`."""
     return getattr(exc, "retry_after", None)
 
 
@@ -387,7 +388,7 @@ class Fetcher:
                 stop=self.stop,
                 deadline=deadline,
                 # 429/503 with Retry-After: the server's pause is waited out, up to FETCH_MAX_RETRY_AFTER.
-                server_delay=_asked_pause,
+                server_delay=asked_pause,
                 max_server_delay=settings.FETCH_MAX_RETRY_AFTER,
             )
             if isinstance(result, Page):

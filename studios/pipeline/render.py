@@ -14,6 +14,9 @@ and link processing use it unchanged. One browser serves a whole studio run:
   unless ``FETCH_ALLOW_PRIVATE``, every request the page makes passes a route guard. Chromium follows
   redirects without asking the route again, so the guard fetches with redirects off and follows them
   itself, checking each hop; a redirect of the page itself becomes a new, checked navigation.
+* Politeness is the HTTP fetcher's: a page takes one of its host's ``FETCH_PER_HOST_CONCURRENCY``
+  slots (shared with plain fetches, across all runs of the process) while it renders, and a
+  ``429``/``503`` with ``Retry-After`` is waited out up to ``FETCH_MAX_RETRY_AFTER``.
 * ``close()`` (also on leaving the ``with`` block, whatever ended it) closes the browser and stops
   the Playwright driver, so no Chromium process outlives the run.
 """
@@ -37,8 +40,11 @@ from .fetch import (
     USER_AGENT,
     Page,
     Validators,
+    asked_pause,
     check_target,
     deadline_passed,
+    host_slot,
+    retry_after_seconds,
     target_refusal,
 )
 from .retry import call_with_retries
@@ -149,13 +155,22 @@ class RenderingFetcher:
         check_target(url)
         deadline = time.monotonic() + settings.FETCH_DEADLINE
         return call_with_retries(
-            lambda: self._call(self._render(url), self.timeout * 3 + 10, deadline),
+            lambda: self._get_once(url, deadline),
             retry_on=TransientFetchError,
             retries=self.retries,
             backoff=self.backoff,
             stop=self.stop,
             deadline=deadline,
+            # As for plain fetches: 429/503 with Retry-After is waited out, up to FETCH_MAX_RETRY_AFTER.
+            server_delay=asked_pause,
+            max_server_delay=settings.FETCH_MAX_RETRY_AFTER,
         )
+
+    def _get_once(self, url: str, deadline: float) -> Page:
+        # The host's slot is shared with plain fetches (FETCH_PER_HOST_CONCURRENCY across all runs),
+        # taken here on the calling thread so that a waiting page blocks no other host's on the loop.
+        with host_slot(url, self.stop, deadline):
+            return self._call(self._render(url), self.timeout * 3 + 10, deadline)
 
     def close(self) -> None:
         if self._closed:
@@ -322,7 +337,9 @@ class RenderingFetcher:
                 response = await self._navigate(page, url, deadline, PlaywrightError, PlaywrightTimeoutError)
                 status = response.status if response is not None else 200
                 if status == 429 or status >= 500:
-                    raise TransientFetchError(f"HTTP {status}")
+                    error = TransientFetchError(f"HTTP {status}")
+                    error.retry_after = retry_after_seconds(response.headers.get("retry-after") if response else None)
+                    raise error
                 if not 200 <= status < 300:
                     raise FetchError(f"HTTP {status}")
                 mime = ((response.headers.get("content-type") if response else "") or "").split(";")[0].strip().lower()

@@ -30,7 +30,7 @@ def test_studio_crud(admin_api, catalogue):
     assert body["active"] is True and body["render_js"] is False
     assert body["workshops_url"] == "http://testserver/api/studios/new_studio/workshops/"
 
-    assert admin_api.get("/api/studios/new_studio/").json() == body
+    assert admin_api.get("/api/studios/new_studio/").json() == {**body, "llm_usage": []}, "the detail adds LLM use"
     listed = admin_api.get("/api/studios/").json()["results"]
     assert [s["studio_id"] for s in listed] == ["dance_n_addiction", "new_studio", "vibe"], "by name"
 

@@ -193,3 +193,28 @@ def test_a_process_studio_run_fills_the_catalogue(admin_api, runs_end, settings)
     assert [w["sessions"][0]["date"] for w in upcoming] == ["2099-01-01", "2099-01-02"]
     assert [a["artist_id"] for w in upcoming for a in w["artists"]] == ["aadil.khan.dance"] * 2
     assert Workshop.objects.filter(studio__studio_id="local").count() == 2
+
+
+def test_a_full_refresh_through_rest_reads_an_unchanged_site_again(admin_api, runs_end, settings):
+    settings.FETCH_ALLOW_PRIVATE = True
+    site = LocalSite()
+    try:
+        for number in (1, 2):
+            site.add(f"/workshops/{number}/", Response(EVENT_PAGE.format(number=number), etag=f'"v{number}"'))
+        site.add("/", '<a href="/workshops/1/">1</a> <a href="/workshops/2/">2</a>')
+        Studio.objects.create(studio_id="local", name="Local", website=site.url("/"), link_pattern="/workshops/")
+
+        def run(**body):
+            started = admin_api.post("/api/runs/", {"job": "process_studio", "subject": "local", **body}, format="json")
+            assert started.status_code == 201, started.content
+            run = wait_for_run(started.json()["id"])
+            assert run.status == "succeeded", run.error
+            return admin_api.get(f"/api/runs/{run.pk}/").json()["summary"]
+
+        assert run()["workshops_created"] == 2
+        full = run(params={"full_refresh": True})
+        assert (full["links_unchanged"], full["fetch"]["not_modified"], full["workshops_unchanged"]) == (0, 0, 2)
+        assert sum(site.not_modified.values()) == 0, "every page read in full, none asked conditionally"
+        assert run()["links_unchanged"] == 2, "without full_refresh the same site's pages are unchanged"
+    finally:
+        site.close()

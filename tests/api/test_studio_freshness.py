@@ -6,7 +6,8 @@ import pytest
 import yaml
 from django.utils import timezone
 
-from studios.models import Studio
+from studios.costs import record_usage, this_month
+from studios.models import LLMUsage, Studio
 from studios.serializers import CRON_PATTERN
 
 from .conftest import assert_error
@@ -83,6 +84,38 @@ def test_bad_freshness_settings_are_refused(admin_api, catalogue, change, field)
     assert not Studio.objects.filter(studio_id="scheduled").exists()
     patched = admin_api.patch("/api/studios/vibe/", change, format="json")
     assert list(assert_error(patched, 400, "invalid")["fields"]) == [field]
+
+
+def test_a_studios_detail_shows_its_llm_use_of_recent_months(admin_api, catalogue, settings):
+    settings.LLM_PRICE_INPUT_PER_MTOK, settings.LLM_PRICE_OUTPUT_PER_MTOK = 0.15, 0.60
+    studio = Studio.objects.get(studio_id="vibe")
+    last_month = (this_month() - datetime.timedelta(days=1)).replace(day=1)
+    LLMUsage.objects.create(
+        studio=studio, month=last_month, requests=40, prompt_tokens=1_000_000, completion_tokens=100_000
+    )
+    LLMUsage.objects.create(studio=studio, month=this_month().replace(year=this_month().year - 2), requests=7)
+    record_usage(studio, {"requests": 3, "prompt_tokens": 10_000, "completion_tokens": 2_000})
+
+    detail = admin_api.get("/api/studios/vibe/").json()
+    assert detail["llm_usage"] == [
+        {
+            "month": f"{this_month():%Y-%m}",
+            "requests": 3,
+            "prompt_tokens": 10_000,
+            "completion_tokens": 2_000,
+            "estimated_cost_usd": 0.0027,
+        },
+        {
+            "month": f"{last_month:%Y-%m}",
+            "requests": 40,
+            "prompt_tokens": 1_000_000,
+            "completion_tokens": 100_000,
+            "estimated_cost_usd": 0.21,
+        },
+    ]
+    settings.LLM_PRICE_INPUT_PER_MTOK = settings.LLM_PRICE_OUTPUT_PER_MTOK = 0
+    assert admin_api.get("/api/studios/vibe/").json()["llm_usage"][0]["estimated_cost_usd"] is None
+    assert admin_api.get("/api/studios/dance_n_addiction/").json()["llm_usage"] == []
 
 
 def test_the_schema_states_the_freshness_fields(client):

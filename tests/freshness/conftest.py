@@ -1,4 +1,4 @@
-"""Fixtures for freshness tests: the local LLM stand-in, and a studio whose pages the LLM reads."""
+"""Fixtures for freshness tests: the local LLM stand-in, a studio whose pages the LLM reads, real Chromium."""
 
 import re
 from datetime import date, timedelta
@@ -8,6 +8,7 @@ import pytest
 from studios.models import Studio
 from tests.llm.conftest import llm_server, llm_settings  # noqa: F401  (fixtures)
 from tests.llm.fake_openai import answer, completion, detail, prompt_text, when
+from tests.pipeline.support import real_chromium
 from tests.sites import Response
 
 PAGE = """<html><head><title>{title}</title></head><body><h1>{title}</h1>
@@ -58,3 +59,9 @@ def llm_site(site, llm_settings, llm_server, fast):  # noqa: F811
         studio_id="fresh", name="Fresh", website=site.url("/"), link_pattern="/w/", extraction="llm"
     )
     return studio
+
+
+@pytest.fixture
+def chromium(settings):
+    """Real Chromium, for render_js studios; no Chromium process is left behind."""
+    yield from real_chromium(settings)

@@ -1,11 +1,13 @@
 """Admin: the studio list's schedule columns, the run page's Changes section and LLM cost, a full refresh."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
 from streaming.models import Run
-from studios.costs import record_usage
-from studios.models import Studio, Workshop, WorkshopChange
+from studios.costs import record_usage, this_month
+from studios.models import LLMUsage, Studio, Workshop, WorkshopChange
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +61,22 @@ def test_the_studio_page_shows_this_months_llm_use_against_the_budget(admin_clie
     record_usage(studio, {"requests": 3, "prompt_tokens": 9_000, "completion_tokens": 1_000})
     page = admin_client.get(f"/admin/studios/studio/{studio.pk}/change/").content.decode()
     assert "10,000 of 50,000 tokens in 3 calls" in page
+
+
+def test_the_studio_page_shows_past_months_llm_use_and_estimated_cost(admin_client, studio, settings):
+    settings.LLM_PRICE_INPUT_PER_MTOK, settings.LLM_PRICE_OUTPUT_PER_MTOK = 0.15, 0.60
+    last_month = (this_month() - timedelta(days=1)).replace(day=1)
+    two_years_ago = this_month().replace(year=this_month().year - 2)
+    LLMUsage.objects.create(
+        studio=studio, month=last_month, requests=40, prompt_tokens=1_000_000, completion_tokens=100_000
+    )
+    LLMUsage.objects.create(studio=studio, month=two_years_ago, requests=7, prompt_tokens=123_456)
+    record_usage(studio, {"requests": 3, "prompt_tokens": 10_000, "completion_tokens": 2_000})
+    page = admin_client.get(f"/admin/studios/studio/{studio.pk}/change/").content.decode()
+    assert "LLM use, last 12 months" in page
+    assert f"<td>{last_month:%Y-%m}</td><td>40</td><td>1,000,000</td><td>100,000</td><td>$0.2100</td>" in page
+    assert f"<td>{this_month():%Y-%m}</td><td>3</td><td>10,000</td><td>2,000</td><td>$0.0027</td>" in page
+    assert f"{two_years_ago:%Y-%m}" not in page and "123,456" not in page, "older months are left out"
 
 
 def test_full_refresh_action_starts_a_run_that_rereads_everything(admin_client, studio, monkeypatch):

@@ -46,6 +46,24 @@ def test_an_unchanged_sites_second_run_calls_the_llm_0_times_and_reports_every_w
     assert ("info", f"{site.url('/w/2/')}: unchanged (not modified), 1 workshop as before") in reporter.logs
 
 
+def test_an_unchanged_rendered_sites_second_run_reuses_every_link_by_its_hash(llm_site, llm_server, site, chromium):
+    """render_js pages: a browser's load is not conditional, so the hash of what it rendered decides."""
+    Studio.objects.filter(pk=llm_site.pk).update(render_js=True)
+    llm_site.refresh_from_db()
+    first = process_studio(llm_site, FakeReporter(), run=run_for(llm_site))
+    assert first["workshops_created"] == 3 and len(llm_server.requests) == 3
+
+    second = run_for(llm_site)
+    reporter = FakeReporter()
+    summary = process_studio(llm_site, reporter, run=second)
+
+    assert len(llm_server.requests) == 3, "no LLM call on the second run"
+    assert summary["links_unchanged"] == 3 and summary["workshops_unchanged"] == 3
+    assert {c.kind for c in changes(second)} == {"unchanged"} and len(changes(second)) == 3
+    assert ("info", f"{site.url('/w/1/')}: unchanged (same content), 1 workshop as before") in reporter.logs
+    assert site.hits["/w/1/"] == 2, "the page was rendered again, not skipped"
+
+
 def test_a_changed_page_is_read_again_and_reported_updated_with_the_changed_fields(llm_site, llm_server, site):
     process_studio(llm_site, FakeReporter(), run=run_for(llm_site))
     site.add("/w/2/", page(2, price="₹1,500"))

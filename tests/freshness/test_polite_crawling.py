@@ -1,8 +1,10 @@
 """Polite crawling: robots.txt, the User-Agent, a per-host request limit, Retry-After, sitemaps."""
 
+import threading
 import time
 
 import pytest
+from django.db import close_old_connections
 
 from studios.models import Studio, Workshop
 from studios.pipeline.process import process_studio
@@ -30,6 +32,15 @@ def polite_site(site, settings):
 
 def studio_for(site, **extra):
     return Studio.objects.create(studio_id="p", name="P", website=site.url("/"), link_pattern="/w/", **extra)
+
+
+def slow_pages(site, prefix, count):
+    """`count` workshop pages under `prefix`, each answering after a tenth of a second; their links."""
+    links = []
+    for n in range(1, count + 1):
+        site.add(f"{prefix}{n}/", Response(EVENT.format(n=n % 9 or 1), delay=0.1))
+        links.append(f'<a href="{prefix}{n}/">{n}</a>')
+    return "".join(links)
 
 
 def test_robots_txt_keeps_a_disallowed_link_unfetched(polite_site):
@@ -84,14 +95,51 @@ def test_retry_after_is_waited_out_within_a_bound(polite_site, settings):
     assert ("error", f"{polite_site.url('/w/2/')}: failed: HTTP 429") in reporter.logs
 
 
-def test_requests_per_host_are_limited_across_runs(site, settings):
+def test_requests_per_host_are_limited_across_runs(transactional_db, site, settings):
     settings.FETCH_ALLOW_PRIVATE = True
     settings.FETCH_PER_HOST_CONCURRENCY = 2
-    links = []
-    for n in range(1, 9):
-        site.add(f"/w/{n}/", Response(EVENT.format(n=n % 9 or 1), delay=0.1))
-        links.append(f'<a href="/w/{n}/">{n}</a>')
-    site.add("/", "".join(links))
-    studio = Studio.objects.create(studio_id="h", name="H", website=site.url("/"), link_pattern="/w/", concurrency=8)
-    process_studio(studio, FakeReporter())
-    assert site.max_in_flight == 2
+    site.add("/", slow_pages(site, "/a/", 8) + slow_pages(site, "/b/", 8))
+    studios = [
+        Studio.objects.create(studio_id=s, name=s, website=site.url("/"), link_pattern=f"/{s}/", concurrency=8)
+        for s in ("a", "b")
+    ]
+    summaries, barrier = {}, threading.Barrier(2)
+
+    def run(studio):
+        try:
+            barrier.wait()
+            summaries[studio.studio_id] = process_studio(studio, FakeReporter())
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=run, args=(studio,)) for studio in studios]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [summaries[s]["workshops_created"] for s in ("a", "b")] == [8, 8]
+    assert site.max_in_flight == 2, "two runs of eight at once, and the host saw two requests at a time"
+
+
+def test_rendered_pages_take_the_same_per_host_slots(site, settings, chromium):
+    settings.FETCH_ALLOW_PRIVATE = True
+    settings.FETCH_PER_HOST_CONCURRENCY = 2
+    site.add("/", slow_pages(site, "/w/", 6))
+    studio = Studio.objects.create(
+        studio_id="r", name="R", website=site.url("/"), link_pattern="/w/", concurrency=6, render_js=True
+    )
+    summary = process_studio(studio, FakeReporter())
+    assert summary["workshops_created"] == 6
+    assert site.max_in_flight == 2, "six pages rendered at once, two at a time on the host"
+
+
+def test_rendered_pages_honour_retry_after_within_the_bound(polite_site, settings, chromium):
+    polite_site.add("/w/1/", Response("busy", status=503, headers={"Retry-After": "1"}), EVENT.format(n=1))
+    polite_site.add("/w/2/", Response("slow down", status=429, headers={"Retry-After": "3600"}))
+    settings.FETCH_MAX_RETRY_AFTER = 5
+    reporter = FakeReporter()
+    summary = process_studio(studio_for(polite_site, render_js=True), reporter)
+    assert polite_site.hits["/w/1/"] == 2, "asked again after the second it asked for"
+    assert polite_site.hits["/w/2/"] == 1, "an hour is past FETCH_MAX_RETRY_AFTER: not asked again"
+    assert summary["workshops_created"] == 2 and summary["links_failed"] == 1
+    assert ("error", f"{polite_site.url('/w/2/')}: failed: HTTP 429") in reporter.logs

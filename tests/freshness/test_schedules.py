@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -115,7 +116,21 @@ def test_schedulers_in_many_threads_start_one_run(due_studio):
     wait_for_run(results[0])
 
 
+# `run_scheduler --once` started at START_AT (a time.time() value): Django is set up before, so both
+# processes make their first query, the look for due studios, at the same instant.
+SCHEDULER_AT_START_AT = """
+import os, time, django
+django.setup()
+time.sleep(max(0.0, float(os.environ["START_AT"]) - time.time()))
+from django.core.management import call_command
+call_command("run_scheduler", "--once")
+"""
+
+
 def test_two_scheduler_processes_on_one_database_fire_a_due_studio_once(due_studio, tmp_path):
+    """Both processes look at the same instant, so that (most times, timing allowing) both read the
+    studio due and race to claim it: the database lets one conditional update through, and only that
+    process starts a run. Whichever way the race goes, one run and one "Started run"."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -124,8 +139,10 @@ def test_two_scheduler_processes_on_one_database_fire_a_due_studio_once(due_stud
         "LLM_BASE_URL": "",
         "LLM_API_KEY": "",
         "LLM_MODEL": "",
+        # Past both processes' start-up (about a second each on a busy machine).
+        "START_AT": str(time.time() + 4),
     }
-    command = [sys.executable, "manage.py", "run_scheduler", "--once"]
+    command = [sys.executable, "-c", SCHEDULER_AT_START_AT]
     processes = [
         subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for _ in range(2)

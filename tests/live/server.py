@@ -18,6 +18,13 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def manage(env, *args):
+    """`python manage.py *args` with `env` (a server's, for the same database); its output."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
 def database_url(settings_dict):
     """A DATABASE_URL for the database the test process itself uses."""
     engine = settings_dict["ENGINE"]

@@ -2,28 +2,18 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
-from tests.scale.stack import create_database, drop_database
 from tests.services import skip_or_fail
 
-from .server import ROOT, DaphneServer
+from .server import DaphneServer, manage
 from .sse import read_stream
 from .test_streaming_endpoints import assert_complete_run_stream
 
 pytestmark = [pytest.mark.live]
 
 REDIS_URL = os.environ.get("REDIS_URL_TEST", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture
-def postgres_database():
-    url = create_database()
-    yield url
-    drop_database(url)
 
 
 @pytest.fixture
@@ -34,10 +24,6 @@ def redis_url():
     except redis.RedisError as exc:
         skip_or_fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
     return REDIS_URL
-
-
-def manage(env, *args):
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
 
 
 def test_a_run_on_postgresql_with_events_through_redis(postgres_database, redis_url, tmp_path):
