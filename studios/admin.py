@@ -1,4 +1,3 @@
-from datetime import time
 from urllib.parse import urlencode, urlsplit
 
 from django import forms
@@ -341,13 +340,14 @@ class WorkshopAdmin(admin.ModelAdmin):
     date_hierarchy = "first_session_at"
     autocomplete_fields = ["artists"]
     inlines = [SessionInline]
-    readonly_fields = ["last_seen_run", "created_at", "updated_at"]
+    # The first session is shown as its sessions give it; runs and this form keep first_session_at in step.
+    readonly_fields = ["first_session", "last_seen_run", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["studio", "event_type", "title", "song", "by", "artists"]}),
         ("Booking", {"fields": ["pricing_info", "payment_link", "payment_link_type"]}),
         (
             "Source",
-            {"fields": ["source_url", "first_session_at", "is_archived", "last_seen_run", "created_at", "updated_at"]},
+            {"fields": ["source_url", "first_session", "is_archived", "last_seen_run", "created_at", "updated_at"]},
         ),
     ]
 
@@ -361,13 +361,16 @@ class WorkshopAdmin(admin.ModelAdmin):
     @admin.display(description="First session", ordering="first_session_at")
     def first_session(self, obj):
         """In the studio's zone, as announced: a session with a date only shows "(all day)", not midnight."""
-        sessions = list(obj.sessions.all())
-        if not sessions:
+        first = obj.first_session() if obj.pk else None
+        if first is None:
             return "—"
-        first = min(
-            sessions, key=lambda session: (session.date, session.start_time is not None, session.start_time or time.min)
-        )
-        return f"{first.display()} {obj.studio.time_zone}" if first.start_time else first.display()
+        return first.display() if first.all_day else f"{first.display()} {obj.studio.time_zone}"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The lists order and filter by first_session_at: it follows the sessions edited here.
+        workshop = Workshop.objects.select_related("studio").get(pk=form.instance.pk)
+        Workshop.objects.filter(pk=workshop.pk).update(first_session_at=workshop.first_session_start())
 
 
 @admin.register(CalendarFeedKey)
