@@ -2,8 +2,10 @@
 
 from datetime import date, time
 
+import lxml.html
 import pytest
 from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
 from icalendar import Calendar
 from rest_framework.authtoken.models import Token
@@ -117,6 +119,29 @@ def test_the_subscribe_page_shows_the_users_secret_url(client, reader, catalogue
     key = CalendarFeedKey.objects.get(user=reader).key
     assert f"/api/workshops.ics?studio=groove&amp;upcoming=true&amp;key={key}" in page
     assert "webcal://" in page
+
+
+def test_staff_without_model_permissions_reset_their_own_feed_link(reader, catalogue):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(reader)  # may read workshops, but not manage feed keys in admin
+    subscribe = reverse("calendar-subscribe") + "?studio=groove"
+    page = lxml.html.fromstring(browser.get(subscribe).content)
+    old_url = page.get_element_by_id("feed-url").get("value")
+    assert "Calendar feed keys" not in page.text_content()
+    assert browser.post(subscribe).status_code == 403, "a reset needs the page's CSRF token"
+
+    form = page.get_element_by_id("reset-feed-link")
+    response = browser.post(subscribe, dict(form.form_values()))
+    assert response.status_code == 302 and response["Location"] == subscribe
+    page = lxml.html.fromstring(browser.get(subscribe).content)
+    new_url = page.get_element_by_id("feed-url").get("value")
+    assert "link was reset" in page.text_content()
+
+    anonymous = Client()
+    assert new_url != old_url and "studio=groove" in new_url
+    revoked = anonymous.get(old_url)
+    assert revoked.status_code == 401 and revoked.json()["error"]["code"] == "invalid_feed_key"
+    assert len(events(Calendar.from_ical(anonymous.get(new_url).content))) == 2
 
 
 def run_studio(studio, **params):
