@@ -12,7 +12,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from streaming.admin import RunAdmin, watch_url
+from streaming.admin import RunAdmin, watch_url, zone_header
 from streaming.models import Run
 from streaming.permissions import can_start_runs, can_watch_runs
 from streaming.services import active_run, start_run
@@ -128,7 +128,7 @@ class StudioAdmin(admin.ModelAdmin):
     def next_refresh(self, obj):
         return _short_time(obj.next_refresh_at)
 
-    @admin.display(description="Last run", ordering="last_run_at")
+    @admin.display(description=zone_header("Last run"), ordering="last_run_at")
     def last_run(self, obj):
         if obj.last_run_id is None:
             return "—"
