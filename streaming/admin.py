@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -21,6 +22,12 @@ RETRYABLE = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED)
 def watch_url(runs: Iterable[Run]) -> str:
     """The admin page that shows a live panel for each of these runs."""
     return reverse("admin:streaming_run_watch") + "?ids=" + ",".join(str(run.pk) for run in runs)
+
+
+def zone_header(label: str) -> str:
+    """A list column's header naming the zone its times are in (the server's, as the cells), e.g.
+    "Started (IST)"; worked out when a page is drawn, so it follows the zone and summer time."""
+    return lazy(lambda: f"{label} ({timezone.localtime().strftime('%Z')})", str)()
 
 
 @admin.register(Run)
@@ -72,7 +79,7 @@ class RunAdmin(admin.ModelAdmin):
     def progress(self, run: Run) -> str:
         return f"{run.percentage:.1f}% ({run.current}/{run.total})"
 
-    @admin.display(description="Started", ordering="started_at")
+    @admin.display(description=zone_header("Started"), ordering="started_at")
     def started(self, run: Run) -> SafeString | str:
         """Short, on one line; the full date with its zone on hover (the run page shows it too)."""
         if run.started_at is None:

@@ -1,4 +1,3 @@
-from datetime import time
 from urllib.parse import urlencode, urlsplit
 
 from django import forms
@@ -13,7 +12,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from streaming.admin import RunAdmin, watch_url
+from streaming.admin import RunAdmin, watch_url, zone_header
 from streaming.models import Run
 from streaming.permissions import can_start_runs, can_watch_runs
 from streaming.services import active_run, start_run
@@ -144,7 +143,7 @@ class StudioAdmin(admin.ModelAdmin):
     def next_refresh(self, obj):
         return _short_time(obj.next_refresh_at)
 
-    @admin.display(description="Last run", ordering="last_run_at")
+    @admin.display(description=zone_header("Last run"), ordering="last_run_at")
     def last_run(self, obj):
         if obj.last_run_id is None:
             return "—"
@@ -381,13 +380,14 @@ class WorkshopAdmin(admin.ModelAdmin):
     date_hierarchy = "first_session_at"
     autocomplete_fields = ["artists"]
     inlines = [SessionInline]
-    readonly_fields = ["last_seen_run", "created_at", "updated_at"]
+    # The first session is shown as its sessions give it; runs and this form keep first_session_at in step.
+    readonly_fields = ["first_session", "last_seen_run", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["studio", "event_type", "title", "song", "by", "artists"]}),
         ("Booking", {"fields": ["pricing_info", "payment_link", "payment_link_type"]}),
         (
             "Source",
-            {"fields": ["source_url", "first_session_at", "is_archived", "last_seen_run", "created_at", "updated_at"]},
+            {"fields": ["source_url", "first_session", "is_archived", "last_seen_run", "created_at", "updated_at"]},
         ),
     ]
 
@@ -401,13 +401,16 @@ class WorkshopAdmin(admin.ModelAdmin):
     @admin.display(description="First session", ordering="first_session_at")
     def first_session(self, obj):
         """In the studio's zone, as announced: a session with a date only shows "(all day)", not midnight."""
-        sessions = list(obj.sessions.all())
-        if not sessions:
+        first = obj.first_session() if obj.pk else None
+        if first is None:
             return "—"
-        first = min(
-            sessions, key=lambda session: (session.date, session.start_time is not None, session.start_time or time.min)
-        )
-        return f"{first.display()} {obj.studio.time_zone}" if first.start_time else first.display()
+        return first.display() if first.all_day else f"{first.display()} {obj.studio.time_zone}"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The lists order and filter by first_session_at: it follows the sessions edited here.
+        workshop = Workshop.objects.select_related("studio").get(pk=form.instance.pk)
+        Workshop.objects.filter(pk=workshop.pk).update(first_session_at=workshop.first_session_start())
 
 
 @admin.register(CalendarFeedKey)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -125,6 +126,13 @@ def description(workshop: Workshop) -> str:
         lines.append(f"Booking: {workshop.payment_link}")
     lines.append(f"Details: {workshop.source_url}")
     return "\n".join(lines)
+
+
+def reset_feed_key(user) -> CalendarFeedKey:
+    """A new secret for the user's feed: every URL made with the old one stops working."""
+    with transaction.atomic():
+        CalendarFeedKey.objects.filter(user=user).delete()
+        return CalendarFeedKey.objects.create(user=user)
 
 
 def feed_url(request, user, **filters):

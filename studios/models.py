@@ -1,6 +1,6 @@
 import secrets
-from datetime import datetime, timedelta
-from zoneinfo import available_timezones
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 
 from .pipeline.patterns import InvalidLinkPattern, compile_link_pattern
+from .pipeline.validate import studio_zone
 
 
 def default_time_zone():
@@ -160,8 +161,6 @@ class Studio(models.Model):
         if self.refresh_cron:
             from croniter import croniter
 
-            from .pipeline.validate import studio_zone
-
             local = moment.astimezone(studio_zone(self.time_zone))
             return croniter(self.refresh_cron, local).get_next(datetime)
         if self.refresh_every_hours:
@@ -181,6 +180,12 @@ class Artist(models.Model):
 
     def __str__(self):
         return f"{self.name} (@{self.artist_id})"
+
+
+def session_start(day: date, start: time | None, zone: ZoneInfo) -> datetime:
+    """When a session starts, as `Workshop.first_session_at` holds it: a date only counts from the
+    start of its day (`Workshop.first_session_all_day` then says it is the whole day)."""
+    return datetime.combine(day, start or time.min, tzinfo=zone)
 
 
 class EventType(models.TextChoices):
@@ -226,6 +231,28 @@ class Workshop(models.Model):
     def __str__(self):
         return self.title or self.song or self.source_url
 
+    def first_session(self) -> "Session | None":
+        """The session `first_session_at` is taken from: on the same day, one with a date only comes
+        first, as runs order them. Reads prefetched sessions when there are."""
+        return min(
+            self.sessions.all(),
+            key=lambda session: (session.date, not session.all_day, session.start_time or time.min),
+            default=None,
+        )
+
+    def first_session_start(self) -> datetime | None:
+        """`first_session_at` as the sessions give it, in the studio's zone."""
+        first = self.first_session()
+        return (
+            None if first is None else session_start(first.date, first.start_time, studio_zone(self.studio.time_zone))
+        )
+
+    @property
+    def first_session_all_day(self) -> bool:
+        """Whether `first_session_at` is a date without a time: the whole day, not midnight."""
+        first = self.first_session()
+        return first is not None and first.all_day
+
 
 class Session(models.Model):
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="sessions")
@@ -239,11 +266,15 @@ class Session(models.Model):
     def __str__(self):
         return self.display()
 
+    @property
+    def all_day(self) -> bool:
+        """A date without a time: the studio announced the day, not a start (so not midnight)."""
+        return self.start_time is None
+
     def display(self) -> str:
-        """The session as its studio announces it, in the studio's own zone; a date without a time
-        is the whole day, not midnight."""
+        """The session as its studio announces it, in the studio's own zone."""
         day = self.date.strftime("%a %d %b %Y")
-        if self.start_time is None:
+        if self.all_day:
             return f"{day} (all day)"
         text = f"{day}, {self.start_time.strftime('%H:%M')}"
         return text + (f"–{self.end_time.strftime('%H:%M')}" if self.end_time else "")

@@ -259,9 +259,13 @@ class ArtistSummarySerializer(CatalogueSerializer):
 
 
 class SessionSerializer(CatalogueSerializer):
+    all_day = serializers.BooleanField(
+        read_only=True, help_text="A date without a time (start_time null): the whole day, not midnight."
+    )
+
     class Meta:
         model = Session
-        fields = ["date", "start_time", "end_time"]
+        fields = ["date", "start_time", "end_time", "all_day"]
         read_only_fields = fields
 
 
@@ -270,6 +274,11 @@ class WorkshopSerializer(CatalogueSerializer):
     studio_name = serializers.CharField(source="studio.name", read_only=True)
     artists = ArtistSummarySerializer(many=True, read_only=True)
     sessions = SessionSerializer(many=True, read_only=True, help_text="By date and start time.")
+    first_session_all_day = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether the first session is a date without a time: first_session_at then holds the "
+        "start of that day in the studio's zone, to be read as the whole day, not midnight.",
+    )
 
     class Meta:
         model = Workshop
@@ -289,6 +298,7 @@ class WorkshopSerializer(CatalogueSerializer):
             "source_url",
             "is_archived",
             "first_session_at",
+            "first_session_all_day",
             "created_at",
             "updated_at",
         ]

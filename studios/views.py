@@ -3,10 +3,11 @@ and the staff page that exercises them."""
 
 from types import SimpleNamespace
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_http_methods
 
 from streaming.http import ApiError, api_endpoint, authenticate, is_text, json_body, require
 from streaming.permissions import can_start_runs
@@ -15,7 +16,7 @@ from streaming.services import SubjectRefused, start_run
 from streaming.sse import open_streams, resumed_run, run_stream_response
 
 from .api import STUDIO_ID_MAX_LENGTH, ProcessStudioSchema, RefreshWorkshopsSchema
-from .calendar import feed_url
+from .calendar import feed_url, reset_feed_key
 from .jobs import ALL_STUDIOS, PROCESS_STUDIO, workshop_links
 from .models import Studio
 
@@ -92,8 +93,14 @@ def test_client(request):
 
 
 @staff_member_required
+@require_http_methods(["GET", "POST"])
 def calendar_subscribe(request):
-    """The signed-in user's secret feed URL for a studio's or an artist's workshops, to paste into a calendar app."""
+    """The signed-in user's secret feed URL for a studio's or an artist's workshops, to paste into a calendar app;
+    a POST resets it (a new key), which every user may do for their own, whatever their permissions."""
+    if request.method == "POST":
+        reset_feed_key(request.user)
+        messages.success(request, "Your calendar feed link was reset: the URLs made before no longer work.")
+        return redirect(request.get_full_path())
     filters = {"studio": request.GET.get("studio", ""), "artist": request.GET.get("artist", ""), "upcoming": "true"}
     url = feed_url(request, request.user, **filters)
     subject = filters["studio"] or filters["artist"] or "all studios"

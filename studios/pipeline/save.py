@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from studios.models import Artist, ChangeKind, Session, Studio, Workshop, WorkshopChange
+from studios.models import Artist, ChangeKind, Session, Studio, Workshop, WorkshopChange, session_start
 
 from .extract import ExtractedEvent
 from .recurrence import Series
@@ -77,7 +77,7 @@ def _field_values(data: WorkshopData, sessions: list[SessionTuple], zone: ZoneIn
     first_session_at = None
     if sessions:
         day, start, _end = sessions[0]
-        first_session_at = datetime.combine(day, start or time.min, tzinfo=zone)
+        first_session_at = session_start(day, start, zone)
     payment_link = data.payment_link or ""
     if len(payment_link) > Workshop._meta.get_field("payment_link").max_length:
         payment_link = ""  # a cut URL would lead nowhere

@@ -2,6 +2,7 @@
 
 import json
 from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
 
 import lxml.html
 import pytest
@@ -310,3 +311,29 @@ def test_a_session_with_a_date_only_is_shown_all_day_not_midnight(admin_client, 
     assert "Mon 06 Jan 2031, 16:00–18:00 Asia/Kolkata" in page
     assert str(workshop.sessions.get()) == "Sat 01 Feb 2031 (all day)"
     assert fusion.sessions.count() == 1
+
+
+def test_the_change_page_shows_a_date_only_first_session_as_all_day(admin_client, catalogue):
+    popping = catalogue["workshops"]["popping"]
+    Session.objects.create(workshop=popping, date=date(2031, 2, 1))
+    url = f"{WORKSHOPS}{popping.pk}/change/"
+    doc = lxml.html.fromstring(admin_client.get(url).content)
+    (field,) = doc.find_class("field-first_session")
+    assert "Sat 01 Feb 2031 (all day)" in field.text_content()
+    assert not doc.xpath("//input[starts-with(@name, 'first_session_at')]"), "no time to read as midnight"
+
+    # Sessions edited here move first_session_at with them: the lists order and filter by it.
+    form = doc.get_element_by_id("workshop_form")
+    data = {}
+    for name, value in form.form_values():
+        data.setdefault(name, []).append(value)
+    data["sessions-0-date"] = ["2031-01-25"]
+    assert admin_client.post(url, data).status_code == 302
+    popping.refresh_from_db()
+    assert (
+        timezone.localtime(popping.first_session_at, ZoneInfo("Asia/Kolkata")).isoformat()
+        == "2031-01-25T00:00:00+05:30"
+    )
+    assert popping.first_session_all_day
+    doc = lxml.html.fromstring(admin_client.get(url).content)
+    assert "Sat 25 Jan 2031 (all day)" in doc.find_class("field-first_session")[0].text_content()

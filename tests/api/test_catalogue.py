@@ -1,8 +1,10 @@
 """Studios and artists: create, read, update, delete by their public ids; workshops: filters and shape."""
 
+import datetime
+
 import pytest
 
-from studios.models import Artist, Studio, Workshop
+from studios.models import Artist, Session, Studio, Workshop
 
 from .conftest import assert_error
 
@@ -154,11 +156,34 @@ def test_workshops_by_first_session_with_sessions_and_artists(admin_api, catalog
     assert [a["artist_id"] for a in today["artists"]] == ["meghna.kapoor_", "vivek.moves"]
     assert set(today["artists"][0]) == {"artist_id", "name", "image_url", "instagram_link"}
     assert today["sessions"] == [
-        {"date": catalogue["today"].isoformat(), "start_time": "18:00:00", "end_time": "20:00:00"}
+        {"date": catalogue["today"].isoformat(), "start_time": "18:00:00", "end_time": "20:00:00", "all_day": False}
     ]
+    assert today["first_session_all_day"] is False
     next_week = admin_api.get(f"/api/workshops/{catalogue['workshops']['next_week'].pk}/").json()
     assert [s["date"] for s in next_week["sessions"]] == sorted(s["date"] for s in next_week["sessions"])
     assert next_week["event_type"] == "intensive"
+
+
+def test_a_first_session_with_a_date_only_reads_as_all_day_not_midnight(admin_api, catalogue):
+    studio = Studio.objects.create(
+        studio_id="kolkata", name="Kolkata", website="http://127.0.0.1:9/k/", time_zone="Asia/Kolkata"
+    )
+    workshop = Workshop.objects.create(studio=studio, source_url="http://127.0.0.1:9/k/1", title="all_day")
+    Session.objects.create(workshop=workshop, date=datetime.date(2031, 2, 1))
+    Session.objects.create(workshop=workshop, date=datetime.date(2031, 2, 2), start_time=datetime.time(10))
+    workshop.first_session_at = workshop.first_session_start()
+    workshop.save()
+
+    body = admin_api.get(f"/api/workshops/{workshop.pk}/").json()
+    assert body["first_session_at"] == "2031-02-01T00:00:00+05:30"
+    assert body["first_session_all_day"] is True
+    assert body["sessions"] == [
+        {"date": "2031-02-01", "start_time": None, "end_time": None, "all_day": True},
+        {"date": "2031-02-02", "start_time": "10:00:00", "end_time": None, "all_day": False},
+    ]
+    schema = admin_api.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+    assert schema["Workshop"]["properties"]["first_session_all_day"]["type"] == "boolean"
+    assert schema["Session"]["properties"]["all_day"]["type"] == "boolean"
 
 
 @pytest.mark.parametrize(

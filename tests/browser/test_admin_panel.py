@@ -86,6 +86,43 @@ def test_cancel_ends_a_running_run_as_cancelled(staff, slow_studio):
     assert not slow_studio.workshops.exists(), "a cancelled run saves nothing"
 
 
+def test_a_cancel_that_fails_says_why_and_can_be_pressed_again(staff, make_slow_studio):
+    studio = make_slow_studio("unsteady_network", pages=20)
+    page = staff.page
+    page.goto(f"/admin/studios/studio/{studio.pk}/change/")
+    page.click("text=Process now")
+    page.wait_for_selector(FINISHED.format("running"))
+    button = page.locator(".run-panel__cancel")
+    errors = page.locator(".run-panel__log li[data-level='error']")
+
+    page.route("**/cancel/", lambda route: route.abort("internetdisconnected"))
+    button.click()
+    errors.filter(has_text="Cancel failed").wait_for()
+    assert "try again" in errors.last.inner_text()
+    assert button.is_enabled() and button.inner_text() == "Cancel"
+
+    # The server refuses a request without its CSRF token: the panel shows the server's reason.
+    page.unroute("**/cancel/")
+    page.route(
+        "**/cancel/",
+        lambda route: route.continue_(
+            headers={k: v for k, v in route.request.headers.items() if k.lower() != "x-csrftoken"}
+        ),
+    )
+    with page.expect_response("**/cancel/") as refusal:
+        button.click()
+    assert 400 <= refusal.value.status < 500
+    reason = refusal.value.json()["error"]["message"]
+    errors.filter(has_text="Cancel refused").wait_for()
+    assert errors.last.inner_text().endswith(f"Cancel refused: {reason}")
+    assert button.is_enabled() and button.inner_text() == "Cancel"
+    assert Run.objects.get(subject="unsteady_network").status == "running", "neither cancel reached the run"
+
+    page.unroute("**/cancel/")
+    button.click()
+    page.wait_for_selector(FINISHED.format("cancelled"), timeout=30_000)
+
+
 def test_run_detail_replays_a_finished_run(staff, demo):
     stream = read_stream(
         "POST",

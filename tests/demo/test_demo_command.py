@@ -199,3 +199,48 @@ def test_moving_the_demo_to_another_port_keeps_the_workshops_identity():
     assert LinkState.objects.get(studio=studio).url == new
     studio.refresh_from_db()
     assert studio.website.startswith("http://localhost:9000/")
+
+
+def test_a_run_after_the_demo_moved_port_creates_and_archives_nothing(settings):
+    """What `make run PORT=…` does to a demo that was run before: the next run finds its workshops."""
+    from streaming.models import Run
+    from studios.models import ChangeKind, Workshop, WorkshopChange
+    from studios.pipeline.process import process_studio
+    from tests.pipeline.support import FakeReporter, serve_demo_site
+    from tests.sites import LocalSite
+
+    settings.FETCH_ALLOW_PRIVATE = True  # the demo's sites are on 127.0.0.1
+    settings.FETCH_RETRY_BACKOFF = 0.01
+    settings.LLM_BASE_URL = settings.LLM_API_KEY = settings.LLM_MODEL = ""
+
+    def run(studio):
+        run = Run.objects.create(job="process_studio", subject=studio.studio_id, status="succeeded")
+        return run, process_studio(studio, FakeReporter(), run=run)
+
+    old_port, new_port = LocalSite(), LocalSite()
+    try:
+        for port in (old_port, new_port):
+            serve_demo_site(port, "dance_n_addiction")
+        load_demo(old_port.url(""))
+        studio = Studio.objects.get(studio_id="dance_n_addiction")
+        _, first = run(studio)
+        assert first["workshops_created"] > 0
+        old_port.close()  # nothing answers at the old address any more
+
+        load_demo(new_port.url(""))
+        studio.refresh_from_db()
+        second_run, second = run(studio)
+    finally:
+        old_port.close()
+        new_port.close()
+
+    assert (second["workshops_created"], second["workshops_archived"], second["links_failed"]) == (
+        0,
+        0,
+        first["links_failed"],
+    )
+    kinds = set(WorkshopChange.objects.filter(run=second_run).values_list("kind", flat=True))
+    assert kinds.isdisjoint({ChangeKind.CREATED, ChangeKind.ARCHIVED}), kinds
+    current = Workshop.objects.filter(studio=studio, is_archived=False)
+    assert current.count() == first["workshops_created"] == Workshop.objects.filter(studio=studio).count()
+    assert all(workshop.source_url.startswith(new_port.url("/")) for workshop in current)

@@ -2,8 +2,10 @@
 
 from datetime import date, time
 
+import lxml.html
 import pytest
 from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
 from icalendar import Calendar
 from rest_framework.authtoken.models import Token
@@ -61,7 +63,12 @@ def feed(client, **params):
 
 
 def events(calendar):
-    return {str(event["UID"]): event for event in calendar.walk("VEVENT")}
+    """The feed's events by UID, each with the properties RFC 5545 requires of an event in a feed."""
+    found = calendar.walk("VEVENT")
+    for event in found:
+        missing = {"UID", "DTSTAMP", "DTSTART"} - set(event)
+        assert not missing, f"{event.get('SUMMARY')} lacks {sorted(missing)}"
+    return {str(event["UID"]): event for event in found}
 
 
 def test_the_feed_parses_back_with_one_event_per_session_in_the_studios_zone(client, reader, catalogue):
@@ -114,20 +121,51 @@ def test_the_subscribe_page_shows_the_users_secret_url(client, reader, catalogue
     assert "webcal://" in page
 
 
+def test_staff_without_model_permissions_reset_their_own_feed_link(reader, catalogue):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(reader)  # may read workshops, but not manage feed keys in admin
+    subscribe = reverse("calendar-subscribe") + "?studio=groove"
+    page = lxml.html.fromstring(browser.get(subscribe).content)
+    old_url = page.get_element_by_id("feed-url").get("value")
+    assert "Calendar feed keys" not in page.text_content()
+    assert browser.post(subscribe).status_code == 403, "a reset needs the page's CSRF token"
+
+    form = page.get_element_by_id("reset-feed-link")
+    response = browser.post(subscribe, dict(form.form_values()))
+    assert response.status_code == 302 and response["Location"] == subscribe
+    page = lxml.html.fromstring(browser.get(subscribe).content)
+    new_url = page.get_element_by_id("feed-url").get("value")
+    assert "link was reset" in page.text_content()
+
+    anonymous = Client()
+    assert new_url != old_url and "studio=groove" in new_url
+    revoked = anonymous.get(old_url)
+    assert revoked.status_code == 401 and revoked.json()["error"]["code"] == "invalid_feed_key"
+    assert len(events(Calendar.from_ical(anonymous.get(new_url).content))) == 2
+
+
+def run_studio(studio, **params):
+    run = Run.objects.create(job="process_studio", subject=studio.studio_id, status="succeeded", params=params)
+    return process_studio(studio, FakeReporter(), run=run, full_refresh=bool(params.get("full_refresh")))
+
+
 def test_uids_are_the_same_across_two_runs(client, reader, llm_site):
     key = CalendarFeedKey.objects.create(user=reader).key
-    process_studio(
-        llm_site,
-        FakeReporter(),
-        run=Run.objects.create(job="process_studio", subject=llm_site.studio_id, status="succeeded"),
-    )
+    run_studio(llm_site)
     first = events(feed(client, key=key))
-    process_studio(
-        llm_site,
-        FakeReporter(),
-        run=Run.objects.create(
-            job="process_studio", subject=llm_site.studio_id, status="succeeded", params={"full_refresh": True}
-        ),
-    )
+    run_studio(llm_site, full_refresh=True)
     second = events(feed(client, key=key))
     assert first and sorted(first) == sorted(second)
+
+
+def test_a_workshop_archived_by_a_later_run_drops_out_of_the_feed(client, reader, llm_site, site):
+    key = CalendarFeedKey.objects.create(user=reader).key
+    run_studio(llm_site)
+    before = events(feed(client, key=key))
+    gone = Workshop.objects.get(studio=llm_site, source_url=site.url("/w/3/"))
+    assert len(before) == 3 and session_uid(gone, gone.sessions.get()) in before
+
+    site.add("/", '<html><body><a href="/w/1/">1</a><a href="/w/2/">2</a></body></html>')
+    assert run_studio(llm_site)["workshops_archived"] == 1
+    after = events(feed(client, key=key))
+    assert sorted(after) == sorted(uid for uid in before if uid != session_uid(gone, gone.sessions.get()))
