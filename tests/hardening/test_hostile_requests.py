@@ -1,9 +1,14 @@
 """Hostile input to every endpoint gets a 4xx JSON error or its normal answer, never a 500."""
 
+from types import SimpleNamespace
+
 import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
+from streaming.consumers import RunEventsConsumer
 from streaming.models import Run
 from studios.models import Studio
 
@@ -70,6 +75,41 @@ def test_a_user_without_permission_is_refused_before_the_body_is_read(client, no
 def test_lone_surrogate_in_studio_id(client, admin_token, studio):
     assert_error(send(client, "POST", REFRESH, LONE_SURROGATE, admin_token), 400, "invalid_studio_id")
     assert Run.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_REFERER": "http://["},
+        {"HTTP_ORIGIN": "http://[::1"},
+        {"HTTP_ORIGIN": "http://testserver", "HTTP_REFERER": "http://[::1/page"},
+    ],
+)
+@pytest.mark.parametrize("path", [PROCESS, REFRESH])
+def test_a_malformed_origin_or_referer_on_a_session_request_is_cross_site(admin_client, studio, path, headers):
+    response = admin_client.get(path, {"studio_id": studio.studio_id}, **headers)
+    assert_error(response, 403, "cross_site_refused")
+    assert Run.objects.count() == 0
+
+
+@pytest.mark.parametrize("origin", [b"http://[::1", b"http://["])
+def test_a_socket_with_a_malformed_origin_is_refused_as_cross_site(origin):
+    async def signed_in(scope, receive, send):
+        scope = {**scope, "user": SimpleNamespace(is_authenticated=True), "url_route": {"kwargs": {"run_id": 1}}}
+        return await RunEventsConsumer.as_asgi()(scope, receive, send)
+
+    async def open_socket():
+        headers = [(b"host", b"testserver"), (b"origin", origin)]
+        communicator = WebsocketCommunicator(signed_in, "/ws/runs/1/", headers=headers)
+        assert (await communicator.connect())[0]
+        message = await communicator.receive_json_from()
+        closed = await communicator.receive_output()
+        await communicator.wait()
+        return message, closed
+
+    message, closed = async_to_sync(open_socket)()
+    assert message["data"]["error"]["code"] == "cross_site_refused"
+    assert closed == {"type": "websocket.close", "code": 4403}
 
 
 @pytest.mark.parametrize(
