@@ -133,8 +133,9 @@ def require(allowed: bool, message: str) -> None:
 
 
 def is_text(value: object) -> TypeGuard[str]:
-    """A string that can be stored: JSON may carry lone UTF-16 surrogates (\\ud800), UTF-8 cannot."""
-    if not isinstance(value, str):
+    """A string that can be stored: JSON may carry lone UTF-16 surrogates (\\ud800), UTF-8 cannot,
+    and PostgreSQL refuses NUL in text (SQLite takes it)."""
+    if not isinstance(value, str) or "\x00" in value:
         return False
     try:
         value.encode("utf-8")

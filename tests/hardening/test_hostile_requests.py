@@ -6,11 +6,12 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
+from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from streaming.consumers import RunEventsConsumer
 from streaming.models import Run
-from studios.models import Studio
+from studios.models import Artist, CalendarFeedKey, Studio
 
 REFRESH = "/api/streaming/refresh-workshops"
 PROCESS = "/api/streaming/process-studio"
@@ -75,6 +76,35 @@ def test_a_user_without_permission_is_refused_before_the_body_is_read(client, no
 def test_lone_surrogate_in_studio_id(client, admin_token, studio):
     assert_error(send(client, "POST", REFRESH, LONE_SURROGATE, admin_token), 400, "invalid_studio_id")
     assert Run.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "method, path, data",
+    [
+        ("GET", PROCESS, {"studio_id": "dance\x00n_addiction"}),
+        ("GET", REFRESH, {"studio_id": "a\x00b"}),
+        ("POST", REFRESH, '{"studio_id": "a\\u0000b"}'),
+    ],
+)
+def test_nul_in_studio_id_is_invalid(client, admin_token, studio, method, path, data):
+    # PostgreSQL cannot hold NUL in text (it answered 500 there); SQLite can, so say it on every database.
+    if method == "GET":
+        response = client.get(path, data, HTTP_AUTHORIZATION=f"Token {admin_token}")
+    else:
+        response = send(client, method, path, data, admin_token)
+    assert_error(response, 400, "invalid_studio_id")
+    assert Run.objects.count() == 0
+
+
+def test_nul_in_an_artist_id_or_a_feed_key_finds_nothing(client, admin_token):
+    # PostgreSQL answered 500 on looking them up. SQLite can hold NUL, so there they are stored, to
+    # show that they are not looked up at all.
+    if connection.vendor == "sqlite":
+        Artist.objects.create(artist_id="a\x00b", name="A")
+        CalendarFeedKey.objects.create(user=get_user_model().objects.get(username="admin"), key="a\x00b")
+    auth = {"HTTP_AUTHORIZATION": f"Token {admin_token}"}
+    assert_error(client.get("/api/artists/a%00b/", **auth), 404, "artist_not_found")
+    assert_error(client.get("/api/workshops.ics", {"key": "a\x00b"}), 401, "invalid_feed_key")
 
 
 @pytest.mark.parametrize(
