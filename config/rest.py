@@ -15,7 +15,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from streaming.http import ApiError, read_capped
+from streaming.http import ApiError, is_text, read_capped
 
 # REST_FRAMEWORK names the parser and pagination classes, and rest_framework.views loads them while
 # it is itself loading: so this module must not import rest_framework.views at load time.
@@ -115,8 +115,9 @@ class ModelPermission(BasePermission):
 
 class PublicIdLookupMixin:
     # get_object by `lookup_field` that answers 404 `<not_found_code>` with a message naming the id.
-    # No integer is assumed: a value the field cannot hold finds nothing. (A comment, not a
-    # docstring: drf-spectacular would show a docstring as every operation's description.)
+    # No integer is assumed: a value the field cannot hold (NUL in a text id included) finds
+    # nothing. (A comment, not a docstring: drf-spectacular would show a docstring as every
+    # operation's description.)
 
     not_found_code = "not_found"
     not_found_noun = "object"
@@ -124,7 +125,7 @@ class PublicIdLookupMixin:
     def get_object(self):
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
         try:
-            obj = self.get_queryset().filter(**{self.lookup_field: value}).first()
+            obj = self.get_queryset().filter(**{self.lookup_field: value}).first() if is_text(str(value)) else None
         except (TypeError, ValueError, DjangoValidationError):
             obj = None
         if obj is None:

@@ -28,7 +28,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver"
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "config.admin.AdminSiteConfig",  # django.contrib.admin, with the site of config/admin.py
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,6 +1,7 @@
 from collections.abc import Iterable
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -12,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from .models import Run, RunStatus
-from .permissions import can_start_runs
+from .permissions import can_start_runs, can_watch_runs
 from .services import SubjectRefused, start_run
 from .storage import parse_seq
 
@@ -54,11 +55,17 @@ class RunAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Run | None = None) -> bool:
         return False
 
+    def has_view_permission(self, request: HttpRequest, obj: Run | None = None) -> bool:
+        # Django's default lets change_run alone view runs; the rule of every path is view_run.
+        return can_watch_runs(request.user)
+
     def get_urls(self) -> list[URLPattern | URLResolver]:
         watch = path("watch/", self.admin_site.admin_view(self.watch_view), name="streaming_run_watch")
         return [watch, *super().get_urls()]
 
     def watch_view(self, request: HttpRequest) -> TemplateResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         ids = [run_id for part in request.GET.get("ids", "").split(",") if (run_id := parse_seq(part.strip()))]
         runs: list[Run] = list(Run.objects.filter(pk__in=ids).order_by("pk"))
         context = {**self.admin_site.each_context(request), "title": "Live runs", "runs": runs, "opts": self.opts}

@@ -109,7 +109,10 @@ def _check_session_request(request: HttpRequest) -> None:
 
 
 def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""  # not a URL: no origin, which origin_allowed refuses
     return f"{parts.scheme}://{parts.netloc}"
 
 
@@ -117,7 +120,10 @@ def origin_allowed(origin: str, host: str, scheme: str) -> bool:
     """Whether a page at `origin` may use a session of this site, served at `host` over `scheme`."""
     if origin in conf.CORS_ALLOWED_ORIGINS:
         return True
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # e.g. an IPv6 host left unclosed, "http://[::1": no page of this site sent it
+        return False
     return parts.netloc == host and parts.scheme == scheme
 
 
@@ -127,8 +133,9 @@ def require(allowed: bool, message: str) -> None:
 
 
 def is_text(value: object) -> TypeGuard[str]:
-    """A string that can be stored: JSON may carry lone UTF-16 surrogates (\\ud800), UTF-8 cannot."""
-    if not isinstance(value, str):
+    """A string that can be stored: JSON may carry lone UTF-16 surrogates (\\ud800), UTF-8 cannot,
+    and PostgreSQL refuses NUL in text (SQLite takes it)."""
+    if not isinstance(value, str) or "\x00" in value:
         return False
     try:
         value.encode("utf-8")

@@ -9,6 +9,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
 from config.rest import ModelPermission, PublicIdCreateMixin, PublicIdLookupMixin
+from config.schema import NO_NUL_PATTERN
 from streaming.http import ApiError
 from streaming.models import Run
 from streaming.permissions import can_watch_runs
@@ -22,6 +23,7 @@ from streaming.schema import (
 )
 
 from .filters import ArtistFilter, StudioFilter, WorkshopFilter
+from .jobs import ALL_STUDIOS
 from .models import Artist, ChangeKind, Studio, WebhookEndpoint, Workshop, WorkshopChange
 from .serializers import (
     ArtistCreateSerializer,
@@ -234,8 +236,10 @@ LAST_EVENT_ID = OpenApiParameter(
 )
 
 
-def studio_id_parameter(description):
-    schema = {"type": "string", "minLength": 1, "maxLength": STUDIO_ID_MAX_LENGTH}
+def studio_id_parameter(description, allow_all):
+    schema = {"type": "string", "minLength": 1, "maxLength": STUDIO_ID_MAX_LENGTH, "pattern": NO_NUL_PATTERN}
+    if not allow_all:
+        schema["not"] = {"enum": [ALL_STUDIOS]}
     return OpenApiParameter("studio_id", schema, required=True, description=description)
 
 
@@ -247,7 +251,7 @@ class RefreshWorkshopsSchema(APIView):
         summary="Process a studio (or all) and stream it, for EventSource",
         description=START_DESCRIPTION + STREAM_DESCRIPTION,
         parameters=[
-            studio_id_parameter("A studio_id, or 'all' for every active studio."),
+            studio_id_parameter("A studio_id, or 'all' for every active studio.", allow_all=True),
             LAST_EVENT_ID,
             *STREAM_HEADERS,
         ],
@@ -285,7 +289,11 @@ class ProcessStudioSchema(APIView):
         operation_id="streaming_process_studio",
         summary="Process one studio and stream it",
         description=START_DESCRIPTION + STREAM_DESCRIPTION,
-        parameters=[studio_id_parameter("A studio_id ('all' is refused here)."), LAST_EVENT_ID, *STREAM_HEADERS],
+        parameters=[
+            studio_id_parameter("A studio_id ('all' is refused here).", allow_all=False),
+            LAST_EVENT_ID,
+            *STREAM_HEADERS,
+        ],
         responses={
             **stream_response("The run's events until its `complete`."),
             400: error_doc("`missing_studio_id`, `invalid_studio_id` (not a string, too long, or 'all')"),

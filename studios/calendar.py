@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event, vText
 
-from streaming.http import ApiError, api_endpoint, authenticate
+from streaming.http import ApiError, api_endpoint, authenticate, is_text
 
 from .api import workshop_queryset
 from .filters import WorkshopFilter
@@ -31,7 +31,7 @@ def feed_user(request):
     """Who reads the feed: the owner of ``?key=``, else a token or staff session (ApiError 401/403)."""
     key = request.GET.get("key")
     if key:
-        found = CalendarFeedKey.objects.select_related("user").filter(key=key).first()
+        found = CalendarFeedKey.objects.select_related("user").filter(key=key).first() if is_text(key) else None
         if found is None or not found.user.is_active:
             raise ApiError(401, "invalid_feed_key", "This calendar feed URL was revoked or never existed.")
         user = found.user

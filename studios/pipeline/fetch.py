@@ -318,7 +318,7 @@ def retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # isdigit() alone takes '²', which float() refuses
         return float(value)
     try:
         moment = parsedate_to_datetime(value)
@@ -472,7 +472,7 @@ class Fetcher:
     def _read_capped(self, response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
         too_big = FetchError(f"response over {max_bytes} bytes")
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
+        if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
             raise too_big
         chunks: list[bytes] = []
         size = 0

@@ -25,7 +25,10 @@ LOOKAHEAD = timedelta(days=366)
 
 DAILY, WEEKLY, MONTHLY, YEARLY = "D", "W", "M", "Y"
 # repeatFrequency is an ISO 8601 duration (P1W, P2W, P1M), or a word.
-_DURATION = re.compile(r"P(\d{1,3})([DWMY])", re.IGNORECASE)
+_DURATION = re.compile(r"P([0-9]{1,3})([DWMY])", re.IGNORECASE)
+# Numbers in ASCII digits: str.isdigit(), \d and int() also take '²' or '٣' (int() raising on '²',
+# reading '٣' as 3), and int() refuses over 4300 digits.
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 FREQUENCY_WORDS = {
     "daily": (1, DAILY),
     "weekly": (1, WEEKLY),
@@ -282,7 +285,7 @@ def _integers(raw: Any, low: int, high: int) -> frozenset[int]:
     numbers = set()
     for value in _values(raw):
         text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not _WHOLE_NUMBER.fullmatch(text) or not low <= int(text) <= high:
             raise Unreadable(f"{value!r} is not a whole number from {low} to {high}")
         numbers.add(int(text))
     return frozenset(numbers)

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 
 from streaming.models import Run, RunStatus
 from studios.jobs import PROCESS_STUDIO
@@ -51,6 +52,19 @@ def test_watch_page_and_run_page_carry_a_live_panel(admin_client_tx, unreachable
     detail = admin_client_tx.get(f"{RUNS}{runs[0].pk}/change/")
     assert f'data-events-url="/api/runs/{runs[0].pk}/events/"'.encode() in detail.content
     assert b"streaming/run_panel.js" in detail.content
+
+
+@pytest.mark.parametrize(
+    "permissions, status", [(["change_run"], 403), (["change_run", "add_run"], 403), (["view_run"], 200)]
+)
+def test_run_pages_need_the_view_run_permission(client, db, permissions, status):
+    staff = get_user_model().objects.create_user("staff", "staff@example.com", "pw", is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(content_type__app_label="streaming", codename__in=permissions))
+    client.force_login(staff)
+    run = Run.objects.create(job=PROCESS_STUDIO, subject="gone", status=RunStatus.FAILED)
+    assert client.get(f"{RUNS}watch/?ids={run.pk}").status_code == status
+    assert client.get(f"{RUNS}{run.pk}/change/").status_code == status
+    assert client.get(RUNS).status_code == status
 
 
 def test_studio_page_shows_its_latest_run_and_process_now(admin_client_tx, unreachable_studio):

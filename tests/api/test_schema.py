@@ -11,6 +11,7 @@ from django.conf import settings
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from jsonschema import Draft4Validator
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import URLField
 
@@ -93,9 +94,15 @@ def parameter(operation, name):
 
 def test_stream_parameters_say_what_the_server_takes(client):
     paths = yaml.safe_load(client.get("/api/schema/").content)["paths"]
-    for path, method in [("/api/streaming/refresh-workshops", "get"), ("/api/streaming/process-studio", "get")]:
-        schema = parameter(paths[path][method], "studio_id")["schema"]
-        assert schema["minLength"] == 1 and schema["maxLength"] == 100, path
+    for path, method, all_taken in [
+        ("/api/streaming/refresh-workshops", "get", True),
+        ("/api/streaming/process-studio", "get", False),
+    ]:
+        validator = Draft4Validator(parameter(paths[path][method], "studio_id")["schema"])
+        assert validator.is_valid("dance_n_addiction") and validator.is_valid("x" * 100), path
+        for refused in ("", "x" * 101, "a\x00b"):
+            assert not validator.is_valid(refused), (path, refused)
+        assert validator.is_valid("all") == all_taken, path
     events = paths["/api/runs/{run_id}/events/"]["get"]
     for name in ("Last-Event-ID", "lastEventId"):
         pattern = parameter(events, name)["schema"]["pattern"]

@@ -95,6 +95,15 @@ def test_retry_after_is_waited_out_within_a_bound(polite_site, settings):
     assert ("error", f"{polite_site.url('/w/2/')}: failed: HTTP 429") in reporter.logs
 
 
+@pytest.mark.parametrize("retry_after", ["²", "٣", "1²", "soon"])
+def test_an_unreadable_retry_after_is_ignored_for_the_plain_backoff(polite_site, retry_after):
+    polite_site.add("/w/1/", Response("busy", status=503, headers={"Retry-After": retry_after}), EVENT.format(n=1))
+    reporter = FakeReporter()
+    summary = process_studio(studio_for(polite_site), reporter)
+    assert polite_site.hits["/w/1/"] == 2, "asked again after the plain backoff"
+    assert summary["workshops_created"] == 3 and summary["links_failed"] == 0, reporter.logs
+
+
 def test_requests_per_host_are_limited_across_runs(transactional_db, site, settings):
     settings.FETCH_ALLOW_PRIVATE = True
     settings.FETCH_PER_HOST_CONCURRENCY = 2

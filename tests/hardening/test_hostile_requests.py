@@ -1,11 +1,17 @@
 """Hostile input to every endpoint gets a 4xx JSON error or its normal answer, never a 500."""
 
+from types import SimpleNamespace
+
 import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
+from django.db import connection
 from rest_framework.authtoken.models import Token
 
+from streaming.consumers import RunEventsConsumer
 from streaming.models import Run
-from studios.models import Studio
+from studios.models import Artist, CalendarFeedKey, Studio
 
 REFRESH = "/api/streaming/refresh-workshops"
 PROCESS = "/api/streaming/process-studio"
@@ -70,6 +76,88 @@ def test_a_user_without_permission_is_refused_before_the_body_is_read(client, no
 def test_lone_surrogate_in_studio_id(client, admin_token, studio):
     assert_error(send(client, "POST", REFRESH, LONE_SURROGATE, admin_token), 400, "invalid_studio_id")
     assert Run.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "method, path, data",
+    [
+        ("GET", PROCESS, {"studio_id": "dance\x00n_addiction"}),
+        ("GET", REFRESH, {"studio_id": "a\x00b"}),
+        ("POST", REFRESH, '{"studio_id": "a\\u0000b"}'),
+    ],
+)
+def test_nul_in_studio_id_is_invalid(client, admin_token, studio, method, path, data):
+    # PostgreSQL cannot hold NUL in text (it answered 500 there); SQLite can, so say it on every database.
+    if method == "GET":
+        response = client.get(path, data, HTTP_AUTHORIZATION=f"Token {admin_token}")
+    else:
+        response = send(client, method, path, data, admin_token)
+    assert_error(response, 400, "invalid_studio_id")
+    assert Run.objects.count() == 0
+
+
+def test_nul_in_an_artist_id_or_a_feed_key_finds_nothing(client, admin_token):
+    # PostgreSQL answered 500 on looking them up. SQLite can hold NUL, so there they are stored, to
+    # show that they are not looked up at all.
+    if connection.vendor == "sqlite":
+        Artist.objects.create(artist_id="a\x00b", name="A")
+        CalendarFeedKey.objects.create(user=get_user_model().objects.get(username="admin"), key="a\x00b")
+    auth = {"HTTP_AUTHORIZATION": f"Token {admin_token}"}
+    assert_error(client.get("/api/artists/a%00b/", **auth), 404, "artist_not_found")
+    assert_error(client.get("/api/workshops.ics", {"key": "a\x00b"}), 401, "invalid_feed_key")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/streaming/run/?status__exact=a%00b",
+        "/admin/streaming/run/?subject=a%00b",
+        "/admin/studios/workshop/?event_type__exact=a%00b",
+        "/admin/studios/webhookdelivery/?status__exact=a%00b",
+        "/admin/auth/user/?username=a%00b",
+    ],
+)
+def test_nul_in_an_admin_query_is_refused(admin_client, path):
+    # Admin list filters pass values to the database as sent: on PostgreSQL these answered 500.
+    response = admin_client.get(path)
+    assert response.status_code == 400
+    assert b"NUL" in response.content
+    assert admin_client.get(path.replace("%00", "")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_REFERER": "http://["},
+        {"HTTP_ORIGIN": "http://[::1"},
+        {"HTTP_ORIGIN": "http://testserver", "HTTP_REFERER": "http://[::1/page"},
+    ],
+)
+@pytest.mark.parametrize("path", [PROCESS, REFRESH])
+def test_a_malformed_origin_or_referer_on_a_session_request_is_cross_site(admin_client, studio, path, headers):
+    response = admin_client.get(path, {"studio_id": studio.studio_id}, **headers)
+    assert_error(response, 403, "cross_site_refused")
+    assert Run.objects.count() == 0
+
+
+@pytest.mark.parametrize("origin", [b"http://[::1", b"http://["])
+def test_a_socket_with_a_malformed_origin_is_refused_as_cross_site(origin):
+    async def signed_in(scope, receive, send):
+        scope = {**scope, "user": SimpleNamespace(is_authenticated=True), "url_route": {"kwargs": {"run_id": 1}}}
+        return await RunEventsConsumer.as_asgi()(scope, receive, send)
+
+    async def open_socket():
+        headers = [(b"host", b"testserver"), (b"origin", origin)]
+        communicator = WebsocketCommunicator(signed_in, "/ws/runs/1/", headers=headers)
+        assert (await communicator.connect())[0]
+        message = await communicator.receive_json_from()
+        closed = await communicator.receive_output()
+        await communicator.wait()
+        return message, closed
+
+    message, closed = async_to_sync(open_socket)()
+    assert message["data"]["error"]["code"] == "cross_site_refused"
+    assert closed == {"type": "websocket.close", "code": 4403}
 
 
 @pytest.mark.parametrize(

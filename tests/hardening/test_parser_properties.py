@@ -222,12 +222,15 @@ PROCESS = "/api/streaming/process-studio"
 
 @pytest.fixture
 def api(db):
-    """A superuser's token client, a studio whose runs fail at once (nothing listens on port 9), a run."""
+    """A superuser's token client and session client, a studio whose runs fail at once (nothing
+    listens on port 9), a run."""
     Studio.objects.create(studio_id="dance_n_addiction", name="Dance N Addiction", website="http://127.0.0.1:9/")
     admin = get_user_model().objects.create_superuser("admin", "admin@example.com", None)
     run = Run.objects.create(job=PROCESS_STUDIO, subject="dance_n_addiction", status=RunStatus.SUCCEEDED)
     client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin).key}")
-    return {"client": client, "run": run}
+    session = Client()
+    session.force_login(admin)
+    return {"client": client, "session": session, "run": run}
 
 
 def assert_answered(response):
@@ -304,4 +307,32 @@ def test_any_query_and_last_event_id_get_an_answer_not_a_server_error(api, path,
         {} if last_event_id is None else {"HTTP_LAST_EVENT_ID": last_event_id.replace("{run}", str(api["run"].pk))}
     )
     response = api["client"].get(path.format(run=api["run"].pk), QUERY_STRING=query, **headers)
+    assert_answered(response)
+
+
+# Text shaped like an Origin or a Referer, with the hosts urlsplit trips on (IPv6 brackets).
+URL_LIKE = st.builds(
+    lambda scheme, host, rest: scheme + host + rest,
+    st.sampled_from(["http://", "https://", "", "null"]),
+    st.one_of(st.sampled_from(["testserver", "evil.example", "[", "[::1", "[::1]", "]"]), HEADER_TEXT),
+    st.one_of(st.just(""), st.sampled_from(["/", ":80", "/admin/"]), HEADER_TEXT),
+)
+
+
+@E2E
+@given(
+    target=st.sampled_from([("GET", PROCESS), ("GET", REFRESH), ("POST", REFRESH), ("GET", "/api/runs/{run}/events/")]),
+    headers=st.dictionaries(
+        st.sampled_from(["HTTP_ORIGIN", "HTTP_REFERER", "HTTP_SEC_FETCH_SITE"]), st.one_of(HEADER_TEXT, URL_LIKE)
+    ),
+)
+def test_any_origin_referer_or_fetch_site_on_a_session_request_gets_an_answer_not_a_server_error(api, target, headers):
+    method, path = target
+    response = api["session"].generic(
+        method,
+        path.format(run=api["run"].pk) + "?studio_id=dance_n_addiction",
+        b'{"studio_id": "dance_n_addiction"}',
+        content_type="application/json",
+        **headers,
+    )
     assert_answered(response)

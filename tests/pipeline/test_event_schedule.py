@@ -150,6 +150,13 @@ def test_a_schedule_without_dates_runs_from_today():
         {**WEEKLY_THURSDAY, "startDate": "when the season starts"},
         {**WEEKLY_THURSDAY, "byMonthDay": 40, "repeatFrequency": "P1M"},
         {**WEEKLY_THURSDAY, "repeatCount": "many"},
+        # Digits int() reads but a schedule does not use: '²' made int() raise, '٣' was read as 3.
+        {**WEEKLY_THURSDAY, "byMonthDay": "²", "repeatFrequency": "P1M"},
+        {**WEEKLY_THURSDAY, "byMonthDay": "٣", "repeatFrequency": "P1M"},
+        {**WEEKLY_THURSDAY, "repeatCount": "²"},
+        {**WEEKLY_THURSDAY, "repeatCount": "9" * 5000},
+        {**WEEKLY_THURSDAY, "byMonth": ["1", "١٢"]},
+        {**WEEKLY_THURSDAY, "repeatFrequency": "P٢W"},
         {**WEEKLY_THURSDAY, "repeatFrequency": "PT1H"},  # hourly: no class is
         {"startTime": "20:00"},  # nothing says how often
         "every Thursday",
