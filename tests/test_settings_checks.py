@@ -4,6 +4,7 @@ import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
 
+from streaming import recovery
 from streaming.conf import DEFAULTS, conf
 
 
@@ -25,11 +26,16 @@ def test_the_projects_settings_pass():
     assert problems() == set()
 
 
-def test_streaming_works_with_none_of_its_settings_set(settings):
+def test_streaming_works_with_none_of_its_settings_set(settings, db, monkeypatch):
     for name in DEFAULTS:
         delattr(settings, name)
     assert {name: getattr(conf, name) for name in DEFAULTS} == DEFAULTS
     assert problems() == set()
+    assert recovery.recover_stale_runs() == []
+    watchdogs = []
+    monkeypatch.setattr(recovery, "start_periodic", lambda name, interval, step: watchdogs.append((name, interval)))
+    recovery.start_watchdog()
+    assert watchdogs == [("run-watchdog", DEFAULTS["RUN_HEARTBEAT_INTERVAL"])]
 
 
 @override_settings(TASKS_BACKEND="celery")
