@@ -201,7 +201,7 @@ if REDIS_URL:
 # Pushpin (or another GRIP proxy) in front: its publish endpoint, with the key it signs requests with,
 # e.g. http://127.0.0.1:5561?key=changeme. Streams that come through it are held there, and every
 # event is published to it once (README: Pushpin in front). Unset: the app holds every stream.
-GRIP_URL = os.environ.get("GRIP_URL", "")
+GRIP_URL = os.environ.get("GRIP_URL", streaming_conf.DEFAULTS["GRIP_URL"])
 if GRIP_URL:
     MIDDLEWARE.insert(0, "django_grip.GripMiddleware")
 STREAM_TIMEOUT = float(os.environ.get("STREAM_TIMEOUT", streaming_conf.DEFAULTS["STREAM_TIMEOUT"]))
@@ -244,7 +244,7 @@ REFRESH_DEFAULT_INTERVAL = int(os.environ.get("REFRESH_DEFAULT_INTERVAL", "0") o
 SCHEDULER_IN_PROCESS = env_bool("SCHEDULER_IN_PROCESS", True)
 SCHEDULER_INTERVAL = float(os.environ.get("SCHEDULER_INTERVAL", "30"))
 # Run history kept: finished runs older than this (e.g. 90d) are pruned daily by the scheduler; empty keeps all.
-RUN_RETENTION = os.environ.get("RUN_RETENTION", "")
+RUN_RETENTION = os.environ.get("RUN_RETENTION", streaming_conf.DEFAULTS["RUN_RETENTION"])
 
 # JavaScript rendering (studios with render_js): headless Chromium through Playwright.
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

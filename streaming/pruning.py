@@ -13,11 +13,11 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from .conf import conf
 from .models import FINISHED_STATUSES, Run
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def prune_if_due(now: float | None = None) -> Counter[str] | None:
     """The scheduler's daily pruning under RUN_RETENTION; at most once a day per process (deleting is
     idempotent, so several processes doing it does no harm)."""
     global _last_pruned
-    retention = getattr(settings, "RUN_RETENTION", "")
+    retention = conf.RUN_RETENTION
     if not retention:
         return None
     moment = time.monotonic() if now is None else now

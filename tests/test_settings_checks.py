@@ -65,6 +65,18 @@ def test_the_stale_limit_must_outlast_a_heartbeat(settings, stale):
     assert ids() == ["streaming.E003"]
 
 
+@pytest.mark.parametrize("retention", ["90d", "12h", "2w", "30", ""])
+def test_a_run_retention_that_is_an_age_passes(settings, retention):
+    settings.RUN_RETENTION = retention
+    assert problems() == set()
+
+
+@pytest.mark.parametrize("retention", ["90 days", "0d", "-1d", "3m", 90])
+def test_a_run_retention_that_is_no_age(settings, retention):
+    settings.RUN_RETENTION = retention
+    assert problems() == {("streaming.E007", f"RUN_RETENTION is {retention!r}, which is not an age.")}
+
+
 @pytest.mark.parametrize(
     "llm, message",
     [
