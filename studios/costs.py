@@ -2,10 +2,10 @@
 
 from datetime import date
 
-from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from .conf import conf
 from .models import LLMUsage, Studio
 
 
@@ -16,7 +16,7 @@ def this_month(now=None) -> date:
 
 def llm_cost(prompt_tokens: int, completion_tokens: int) -> float | None:
     """Estimated US dollars from LLM_PRICE_INPUT_PER_MTOK / LLM_PRICE_OUTPUT_PER_MTOK; None when no price is set."""
-    price_in, price_out = settings.LLM_PRICE_INPUT_PER_MTOK, settings.LLM_PRICE_OUTPUT_PER_MTOK
+    price_in, price_out = conf.LLM_PRICE_INPUT_PER_MTOK, conf.LLM_PRICE_OUTPUT_PER_MTOK
     if not (price_in or price_out):
         return None
     return (prompt_tokens * price_in + completion_tokens * price_out) / 1_000_000

@@ -6,6 +6,13 @@ from django.test import override_settings
 
 from streaming import recovery
 from streaming.conf import DEFAULTS, conf
+from studios import conf as studios_conf
+from studios import schedules
+from studios.costs import llm_cost
+from studios.models import Studio, Workshop
+from studios.pipeline import fetch
+from studios.pipeline.process import process_studio
+from tests.pipeline.support import FakeReporter, fixture_html
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +43,29 @@ def test_streaming_works_with_none_of_its_settings_set(settings, db, monkeypatch
     monkeypatch.setattr(recovery, "start_periodic", lambda name, interval, step: watchdogs.append((name, interval)))
     recovery.start_watchdog()
     assert watchdogs == [("run-watchdog", DEFAULTS["RUN_HEARTBEAT_INTERVAL"])]
+
+
+def test_studios_works_with_none_of_its_settings_set(settings, db, site, monkeypatch):
+    for name in studios_conf.DEFAULTS:
+        delattr(settings, name)
+    assert {name: getattr(studios_conf.conf, name) for name in studios_conf.DEFAULTS} == studios_conf.DEFAULTS
+    assert problems() == set()
+    # The local site stands in for a public one: private addresses stay refused, as by default.
+    real_check = fetch.is_public_address
+    monkeypatch.setattr(fetch, "is_public_address", lambda ip: ip.is_loopback or real_check(ip))
+    site.add("/workshops/levitating", fixture_html("event_jsonld.html"))
+    site.add("/", '<a href="/workshops/levitating">Levitating</a>')
+    studio = Studio.objects.create(studio_id="plain", name="Plain", website=site.url("/"), link_pattern="/workshops/")
+    assert studio.refresh_every_hours is None
+    reporter = FakeReporter()
+    summary = process_studio(studio, reporter)
+    assert (summary["links_processed"], summary["workshops_created"]) == (1, 1), reporter.logs
+    assert Workshop.objects.filter(studio=studio, song="Levitating").exists()
+    assert llm_cost(1000, 1000) is None, "no price set"
+    schedulers = []
+    monkeypatch.setattr(schedules, "start_periodic", lambda name, interval, step, while_: schedulers.append(interval))
+    schedules.start_scheduler()
+    assert schedulers == [studios_conf.DEFAULTS["SCHEDULER_INTERVAL"]]
 
 
 @override_settings(TASKS_BACKEND="celery")
