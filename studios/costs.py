@@ -6,6 +6,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .conf import conf
+from .metrics import count_llm_tokens
 from .models import LLMUsage, Studio
 
 
@@ -36,9 +37,11 @@ def tokens_left(studio: Studio) -> int | None:
 
 
 def record_usage(studio: Studio, tokens: dict[str, int]) -> None:
-    """Add a run's tokens to the studio's row for this month (atomic increments: runs may overlap)."""
+    """Add a run's tokens to the studio's row for this month (atomic increments: runs may overlap),
+    and to this process's token counters."""
     if not tokens.get("requests"):
         return
+    count_llm_tokens(tokens)
     month = this_month()
     LLMUsage.objects.get_or_create(studio=studio, month=month)
     LLMUsage.objects.filter(studio=studio, month=month).update(
