@@ -67,7 +67,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # Each app owns its templates; the project has none of its own (docs/architecture.md).
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
