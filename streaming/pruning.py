@@ -63,6 +63,13 @@ def prune_runs(older_than: timedelta, now: datetime | None = None, dry_run: bool
     return deleted
 
 
+def forget_last_pruning() -> None:
+    """Make the next prune_if_due prune at once, as in a process that has not pruned yet."""
+    global _last_pruned
+    with _lock:
+        _last_pruned = None
+
+
 def prune_if_due(now: float | None = None) -> Counter[str] | None:
     """The scheduler's daily pruning under RUN_RETENTION; at most once a day per process (deleting is
     idempotent, so several processes doing it does no harm)."""
