@@ -6,6 +6,7 @@ from pathlib import Path
 import dj_database_url
 
 from streaming import conf as streaming_conf
+from studios import conf as studios_conf
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -66,7 +67,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # Each app owns its templates; the project has none of its own (docs/architecture.md).
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -158,7 +159,7 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
 
 # --- background jobs (Django's Tasks API through django-tasks) ---
-# Unset values take the apps' own defaults (streaming/conf.py); `manage.py check` names values
+# Unset values take the apps' own defaults (streaming/conf.py, studios/conf.py); `manage.py check` names values
 # that cannot work, such as an unknown TASKS_BACKEND.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", streaming_conf.DEFAULTS["TASKS_BACKEND"])
 TASKS_MAX_WORKERS = int(os.environ.get("TASKS_MAX_WORKERS", streaming_conf.DEFAULTS["TASKS_MAX_WORKERS"]))
@@ -201,7 +202,7 @@ if REDIS_URL:
 # Pushpin (or another GRIP proxy) in front: its publish endpoint, with the key it signs requests with,
 # e.g. http://127.0.0.1:5561?key=changeme. Streams that come through it are held there, and every
 # event is published to it once (README: Pushpin in front). Unset: the app holds every stream.
-GRIP_URL = os.environ.get("GRIP_URL", "")
+GRIP_URL = os.environ.get("GRIP_URL", streaming_conf.DEFAULTS["GRIP_URL"])
 if GRIP_URL:
     MIDDLEWARE.insert(0, "django_grip.GripMiddleware")
 STREAM_TIMEOUT = float(os.environ.get("STREAM_TIMEOUT", streaming_conf.DEFAULTS["STREAM_TIMEOUT"]))
@@ -214,56 +215,66 @@ RUN_HEARTBEAT_STALE_SECONDS = float(
 )
 
 # --- the pipeline ---
-FETCH_ALLOW_PRIVATE = env_bool("FETCH_ALLOW_PRIVATE", False)
-FETCH_TIMEOUT = float(os.environ.get("FETCH_TIMEOUT", "10"))
-FETCH_MAX_BYTES = int(os.environ.get("FETCH_MAX_BYTES", str(5 * 1024 * 1024)))
-FETCH_MAX_REDIRECTS = int(os.environ.get("FETCH_MAX_REDIRECTS", "5"))
-FETCH_RETRIES = int(os.environ.get("FETCH_RETRIES", "2"))
-FETCH_RETRY_BACKOFF = float(os.environ.get("FETCH_RETRY_BACKOFF", "0.5"))
-DISCOVERY_MAX_PAGES = int(os.environ.get("DISCOVERY_MAX_PAGES", "200"))
+FETCH_ALLOW_PRIVATE = env_bool("FETCH_ALLOW_PRIVATE", studios_conf.DEFAULTS["FETCH_ALLOW_PRIVATE"])
+FETCH_TIMEOUT = float(os.environ.get("FETCH_TIMEOUT", studios_conf.DEFAULTS["FETCH_TIMEOUT"]))
+FETCH_MAX_BYTES = int(os.environ.get("FETCH_MAX_BYTES", studios_conf.DEFAULTS["FETCH_MAX_BYTES"]))
+FETCH_MAX_REDIRECTS = int(os.environ.get("FETCH_MAX_REDIRECTS", studios_conf.DEFAULTS["FETCH_MAX_REDIRECTS"]))
+FETCH_RETRIES = int(os.environ.get("FETCH_RETRIES", studios_conf.DEFAULTS["FETCH_RETRIES"]))
+FETCH_RETRY_BACKOFF = float(os.environ.get("FETCH_RETRY_BACKOFF", studios_conf.DEFAULTS["FETCH_RETRY_BACKOFF"]))
+DISCOVERY_MAX_PAGES = int(os.environ.get("DISCOVERY_MAX_PAGES", studios_conf.DEFAULTS["DISCOVERY_MAX_PAGES"]))
 # Seconds one link may take in all: retries, redirects and the body (or the rendering) included.
-FETCH_DEADLINE = float(os.environ.get("FETCH_DEADLINE", "30"))
+FETCH_DEADLINE = float(os.environ.get("FETCH_DEADLINE", studios_conf.DEFAULTS["FETCH_DEADLINE"]))
 # Per studio: an all-studios run caps each studio it processes, not the run as a whole.
-MAX_LINKS_PER_RUN = int(os.environ.get("MAX_LINKS_PER_RUN", "500"))
-ARTIST_MATCH_THRESHOLD = float(os.environ.get("ARTIST_MATCH_THRESHOLD", "85"))
+MAX_LINKS_PER_RUN = int(os.environ.get("MAX_LINKS_PER_RUN", studios_conf.DEFAULTS["MAX_LINKS_PER_RUN"]))
+ARTIST_MATCH_THRESHOLD = float(
+    os.environ.get("ARTIST_MATCH_THRESHOLD", studios_conf.DEFAULTS["ARTIST_MATCH_THRESHOLD"])
+)
 # Polite crawling: the User-Agent pages and robots.txt see, requests at once per host (all runs of
 # a process), and the longest Retry-After (429/503) a fetch waits out before the link fails.
-FETCH_USER_AGENT = os.environ.get("FETCH_USER_AGENT", "Mozilla/5.0 (compatible; studio-workshops/1.0)")
-FETCH_PER_HOST_CONCURRENCY = int(os.environ.get("FETCH_PER_HOST_CONCURRENCY", "4"))
-FETCH_MAX_RETRY_AFTER = float(os.environ.get("FETCH_MAX_RETRY_AFTER", "30"))
+FETCH_USER_AGENT = os.environ.get("FETCH_USER_AGENT", studios_conf.DEFAULTS["FETCH_USER_AGENT"])
+FETCH_PER_HOST_CONCURRENCY = int(
+    os.environ.get("FETCH_PER_HOST_CONCURRENCY", studios_conf.DEFAULTS["FETCH_PER_HOST_CONCURRENCY"])
+)
+FETCH_MAX_RETRY_AFTER = float(os.environ.get("FETCH_MAX_RETRY_AFTER", studios_conf.DEFAULTS["FETCH_MAX_RETRY_AFTER"]))
 
 # Webhooks: attempts per delivery in all, seconds before the first retry (doubling after each),
 # seconds one attempt may take, and the threads that send them (apart from the runs').
-WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "5"))
-WEBHOOK_RETRY_BACKOFF = float(os.environ.get("WEBHOOK_RETRY_BACKOFF", "30"))
-WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
-WEBHOOK_WORKERS = int(os.environ.get("WEBHOOK_WORKERS", "4"))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", studios_conf.DEFAULTS["WEBHOOK_MAX_ATTEMPTS"]))
+WEBHOOK_RETRY_BACKOFF = float(os.environ.get("WEBHOOK_RETRY_BACKOFF", studios_conf.DEFAULTS["WEBHOOK_RETRY_BACKOFF"]))
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", studios_conf.DEFAULTS["WEBHOOK_TIMEOUT"]))
+WEBHOOK_WORKERS = int(os.environ.get("WEBHOOK_WORKERS", studios_conf.DEFAULTS["WEBHOOK_WORKERS"]))
 
 # Refresh schedules: hours between refreshes for new studios (0: off), and the scheduler that starts
 # due studios, inside each server process unless SCHEDULER_IN_PROCESS=0 (then `manage.py run_scheduler`).
-REFRESH_DEFAULT_INTERVAL = int(os.environ.get("REFRESH_DEFAULT_INTERVAL", "0") or 0)
-SCHEDULER_IN_PROCESS = env_bool("SCHEDULER_IN_PROCESS", True)
-SCHEDULER_INTERVAL = float(os.environ.get("SCHEDULER_INTERVAL", "30"))
+REFRESH_DEFAULT_INTERVAL = int(
+    os.environ.get("REFRESH_DEFAULT_INTERVAL") or studios_conf.DEFAULTS["REFRESH_DEFAULT_INTERVAL"]
+)
+SCHEDULER_IN_PROCESS = env_bool("SCHEDULER_IN_PROCESS", studios_conf.DEFAULTS["SCHEDULER_IN_PROCESS"])
+SCHEDULER_INTERVAL = float(os.environ.get("SCHEDULER_INTERVAL", studios_conf.DEFAULTS["SCHEDULER_INTERVAL"]))
 # Run history kept: finished runs older than this (e.g. 90d) are pruned daily by the scheduler; empty keeps all.
-RUN_RETENTION = os.environ.get("RUN_RETENTION", "")
+RUN_RETENTION = os.environ.get("RUN_RETENTION", streaming_conf.DEFAULTS["RUN_RETENTION"])
 
 # JavaScript rendering (studios with render_js): headless Chromium through Playwright.
-CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-RENDER_TIMEOUT = float(os.environ.get("RENDER_TIMEOUT", "15"))
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", studios_conf.DEFAULTS["CHROMIUM_PATH"])
+RENDER_TIMEOUT = float(os.environ.get("RENDER_TIMEOUT", studios_conf.DEFAULTS["RENDER_TIMEOUT"]))
 
 # LLM extraction through any OpenAI-compatible chat-completions endpoint; off until LLM_MODEL and
 # LLM_BASE_URL or LLM_API_KEY are set (README: LLM extraction and JavaScript rendering).
-LLM_BASE_URL = os.environ.get("LLM_BASE_URL", "")
-LLM_API_KEY = os.environ.get("LLM_API_KEY", "")
-LLM_MODEL = os.environ.get("LLM_MODEL", "")
-LLM_TIMEOUT = float(os.environ.get("LLM_TIMEOUT", "60"))
-LLM_MAX_RETRIES = int(os.environ.get("LLM_MAX_RETRIES", "3"))
-LLM_RETRY_BACKOFF = float(os.environ.get("LLM_RETRY_BACKOFF", "1"))
-LLM_TEXT_BUDGET = int(os.environ.get("LLM_TEXT_BUDGET", "12000"))
-LLM_SCREENSHOTS = env_bool("LLM_SCREENSHOTS", True)
+LLM_BASE_URL = os.environ.get("LLM_BASE_URL", studios_conf.DEFAULTS["LLM_BASE_URL"])
+LLM_API_KEY = os.environ.get("LLM_API_KEY", studios_conf.DEFAULTS["LLM_API_KEY"])
+LLM_MODEL = os.environ.get("LLM_MODEL", studios_conf.DEFAULTS["LLM_MODEL"])
+LLM_TIMEOUT = float(os.environ.get("LLM_TIMEOUT", studios_conf.DEFAULTS["LLM_TIMEOUT"]))
+LLM_MAX_RETRIES = int(os.environ.get("LLM_MAX_RETRIES", studios_conf.DEFAULTS["LLM_MAX_RETRIES"]))
+LLM_RETRY_BACKOFF = float(os.environ.get("LLM_RETRY_BACKOFF", studios_conf.DEFAULTS["LLM_RETRY_BACKOFF"]))
+LLM_TEXT_BUDGET = int(os.environ.get("LLM_TEXT_BUDGET", studios_conf.DEFAULTS["LLM_TEXT_BUDGET"]))
+LLM_SCREENSHOTS = env_bool("LLM_SCREENSHOTS", studios_conf.DEFAULTS["LLM_SCREENSHOTS"])
 # Estimated cost: US dollars per million input (prompt) and output (completion) tokens; 0 shows none.
-LLM_PRICE_INPUT_PER_MTOK = float(os.environ.get("LLM_PRICE_INPUT_PER_MTOK", "0"))
-LLM_PRICE_OUTPUT_PER_MTOK = float(os.environ.get("LLM_PRICE_OUTPUT_PER_MTOK", "0"))
+LLM_PRICE_INPUT_PER_MTOK = float(
+    os.environ.get("LLM_PRICE_INPUT_PER_MTOK", studios_conf.DEFAULTS["LLM_PRICE_INPUT_PER_MTOK"])
+)
+LLM_PRICE_OUTPUT_PER_MTOK = float(
+    os.environ.get("LLM_PRICE_OUTPUT_PER_MTOK", studios_conf.DEFAULTS["LLM_PRICE_OUTPUT_PER_MTOK"])
+)
 
 LOGGING = {
     "version": 1,

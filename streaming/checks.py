@@ -9,6 +9,7 @@ from django.apps import AppConfig
 from django.core.checks import Error
 
 from .conf import conf
+from .pruning import parse_age
 
 TASKS_BACKENDS = ("thread", "rq")
 
@@ -96,4 +97,23 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
             )
         )
     errors += scale_errors()
+    errors += retention_errors()
     return errors
+
+
+def retention_errors() -> list[Error]:
+    """A RUN_RETENTION that is not an age would fail the scheduler's pruning every day."""
+    retention = conf.RUN_RETENTION
+    if not retention:
+        return []
+    try:
+        parse_age(retention)
+    except (TypeError, ValueError):
+        return [
+            Error(
+                f"RUN_RETENTION is {retention!r}, which is not an age.",
+                hint="Give an age like 90d, 12h or 2w, or leave it empty to keep every run.",
+                id="streaming.E007",
+            )
+        ]
+    return []

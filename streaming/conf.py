@@ -30,6 +30,10 @@ DEFAULTS: dict[str, Any] = {
     "WORKER_METRICS_PORT": 0,
     # Origins trusted for cross-site requests with a session cookie; same-origin is always trusted.
     "CORS_ALLOWED_ORIGINS": [],
+    # A GRIP proxy's (Pushpin's) publish endpoint with its key; unset: the app holds every stream.
+    "GRIP_URL": "",
+    # Finished runs older than this age (e.g. 90d) are pruned daily; empty keeps all.
+    "RUN_RETENTION": "",
 }
 
 

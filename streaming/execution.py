@@ -109,7 +109,7 @@ def finish_run(
     if ended:  # counted once the run's watchers have its end
         started = ended["started_at"]
         seconds = (finished_at - started).total_seconds() if started else None
-        count_finished_run(ended["job"], str(status), seconds, summary)
+        count_finished_run(ended["job"], str(status), seconds)
 
 
 def _announce_finished(run_id: int) -> None:

@@ -19,7 +19,6 @@ past STREAM_TIMEOUT, or whose user may no longer watch.
 import math
 from urllib.parse import quote
 
-from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest
 from django.urls import reverse
@@ -27,6 +26,7 @@ from django_eventstream.utils import build_id_escape
 from django_grip import publish
 from gripcontrol import Channel, HttpStreamFormat
 
+from .conf import conf
 from .storage import RunEventStorage, channel_for_run, parse_seq
 
 NEXT_PARAM = "grip_next"
@@ -41,7 +41,7 @@ LINK_SHARING_SECONDS = 60
 
 
 def enabled() -> bool:
-    return bool(getattr(settings, "GRIP_URL", ""))
+    return bool(conf.GRIP_URL)
 
 
 def proxied(request: HttpRequest) -> bool:

@@ -2,8 +2,8 @@
 
 Read from the database at each scrape, so the same on every process: runs by job and status.
 Counted by the process where it happens (a server with the thread pool, an RQ worker at scale),
-so scrape every process and sum: run durations, links fetched and failed, LLM tokens (from each
-finished run's summary), events published. Counted per server: open streams and run feeds.
+so scrape every process and sum: run durations and events published (streaming.counters), and
+whatever the jobs' apps count in the same registry. Counted per server: open streams and run feeds.
 
 `GET /metrics` answers scrapers from METRICS_ALLOWED_IPS (addresses or networks, matched against
 the connecting address), and otherwise a token or session of a user who may view runs.

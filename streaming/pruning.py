@@ -13,11 +13,11 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from .conf import conf
 from .models import FINISHED_STATUSES, Run
 
 logger = logging.getLogger(__name__)
@@ -63,11 +63,18 @@ def prune_runs(older_than: timedelta, now: datetime | None = None, dry_run: bool
     return deleted
 
 
+def forget_last_pruning() -> None:
+    """Make the next prune_if_due prune at once, as in a process that has not pruned yet."""
+    global _last_pruned
+    with _lock:
+        _last_pruned = None
+
+
 def prune_if_due(now: float | None = None) -> Counter[str] | None:
     """The scheduler's daily pruning under RUN_RETENTION; at most once a day per process (deleting is
     idempotent, so several processes doing it does no harm)."""
     global _last_pruned
-    retention = getattr(settings, "RUN_RETENTION", "")
+    retention = conf.RUN_RETENTION
     if not retention:
         return None
     moment = time.monotonic() if now is None else now

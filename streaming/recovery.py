@@ -8,11 +8,11 @@ A server that stops cleanly leaves its runs `interrupted` (streaming.shutdown); 
 start resumes them the same way, or any live process once their heartbeat is stale.
 """
 
-from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from .conf import conf
 from .events import publish_log
 from .heartbeats import beat, held_runs, hold
 from .models import ACTIVE_STATUSES, Run, RunStatus
@@ -34,7 +34,7 @@ def recover_stale_runs(at_start: bool = False, waiting: set[int] | None = None) 
     """
     if is_stopping():
         return []  # the runs this process lets go of are for the next start
-    cutoff = timezone.now() - timezone.timedelta(seconds=settings.RUN_HEARTBEAT_STALE_SECONDS)
+    cutoff = timezone.now() - timezone.timedelta(seconds=conf.RUN_HEARTBEAT_STALE_SECONDS)
     recovered = []
     stale = Run.objects.filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=cutoff).exclude(
         pk__in=held_runs() | (waiting or set())
@@ -99,4 +99,4 @@ def start_watchdog() -> None:
     """Start, once per process, the thread that beats for this process's runs and recovers others'.
 
     Server processes (config.asgi) and RQ workers (streaming.workers) start it alike."""
-    start_periodic("run-watchdog", settings.RUN_HEARTBEAT_INTERVAL, _Watchdog())
+    start_periodic("run-watchdog", conf.RUN_HEARTBEAT_INTERVAL, _Watchdog())

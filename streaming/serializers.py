@@ -64,13 +64,13 @@ class RunStartSerializer(serializers.Serializer):
     job = serializers.ChoiceField(choices=[], help_text="A registered job.")
     subject = serializers.CharField(
         max_length=Run._meta.get_field("subject").max_length,
-        help_text="What the job works on: for process_studio a studio_id, or 'all' for every active studio.",
+        help_text="What the job works on; the job's subject check says which subjects it accepts. "
+        "One run of a job and subject is active at a time.",
     )
     params = serializers.DictField(
         required=False,
         default=dict,
-        help_text='Options the job reads, e.g. {"full_refresh": true} for process_studio: read every page and '
-        "extract it again, ignoring what earlier runs learnt. Ignored when an active run is joined.",
+        help_text="Options the job reads, as the job documents them. Ignored when an active run is joined.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

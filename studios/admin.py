@@ -1,7 +1,7 @@
 from urllib.parse import urlencode, urlsplit
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.shortcuts import get_object_or_404, redirect
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from streaming.admin import RunAdmin, watch_url, zone_header
 from streaming.models import Run
 from streaming.permissions import can_start_runs, can_watch_runs
-from streaming.services import active_run, start_run
+from streaming.services import SubjectRefused, active_run, start_run
 
 from .costs import RECENT_MONTHS, llm_cost, month_usage, recent_usage
 from .jobs import PROCESS_STUDIO
@@ -109,16 +109,26 @@ class StudioAdmin(admin.ModelAdmin):
 
     @admin.action(description="Process selected studios", permissions=["start_run"])
     def process_selected(self, request, queryset):
-        runs = [start_run(PROCESS_STUDIO, studio.studio_id, user=request.user)[0] for studio in queryset]
-        return redirect(watch_url(runs))
+        return self._watch_started(request, queryset)
 
     @admin.action(
         description="Fully refresh selected studios (read and extract every page again)", permissions=["start_run"]
     )
     def full_refresh_selected(self, request, queryset):
-        params = {"full_refresh": True}
-        runs = [start_run(PROCESS_STUDIO, studio.studio_id, params=params, user=request.user)[0] for studio in queryset]
-        return redirect(watch_url(runs))
+        return self._watch_started(request, queryset, params={"full_refresh": True})
+
+    def _watch_started(self, request, studios, params=None):
+        """Start (or join) each studio's run and show their panels; a studio whose run cannot start
+        (deleted meanwhile) is named in an error message instead."""
+        runs = [run for studio in studios if (run := self._start(request, studio, params))]
+        return redirect(watch_url(runs)) if runs else None
+
+    def _start(self, request, studio, params=None):
+        try:
+            return start_run(PROCESS_STUDIO, studio.studio_id, params=params, user=request.user)[0]
+        except SubjectRefused as refused:
+            self.message_user(request, f"{studio.name} not processed: {refused.message}", messages.ERROR)
+            return None
 
     @admin.display(description="Schedule")
     def schedule(self, obj):
@@ -198,7 +208,8 @@ class StudioAdmin(admin.ModelAdmin):
         if not self.has_start_run_permission(request):
             raise PermissionDenied
         studio = get_object_or_404(Studio, pk=object_id)
-        start_run(PROCESS_STUDIO, studio.studio_id, user=request.user)
+        if self._start(request, studio) is None:
+            return redirect("admin:studios_studio_changelist")
         return redirect("admin:studios_studio_change", studio.pk)
 
     def try_link_view(self, request, object_id):

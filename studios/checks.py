@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from streaming.checks import number_errors
 
+from .conf import conf
 from .models import validate_time_zone
 
 # Settings the pipeline divides by, waits for or sizes with: zero or less cannot work.
@@ -36,13 +37,13 @@ AT_LEAST_ZERO = (
 )
 
 
-def _defined(names):
-    return {name: getattr(settings, name) for name in names if hasattr(settings, name)}
+def _values(names):
+    return {name: getattr(conf, name) for name in names}
 
 
 def check_llm(app_configs=None, **kwargs):
-    model = (getattr(settings, "LLM_MODEL", "") or "").strip()
-    endpoint = [name for name in ("LLM_BASE_URL", "LLM_API_KEY") if (getattr(settings, name, "") or "").strip()]
+    model = (conf.LLM_MODEL or "").strip()
+    endpoint = [name for name in ("LLM_BASE_URL", "LLM_API_KEY") if (getattr(conf, name) or "").strip()]
     if model and not endpoint:
         return [
             Error(
@@ -78,11 +79,11 @@ def check_time_zone(app_configs=None, **kwargs):
 
 
 def check_pipeline_numbers(app_configs=None, **kwargs):
-    errors = number_errors(_defined(POSITIVE), "studios.E003")
-    errors += number_errors(_defined(AT_LEAST_ZERO), "studios.E003", allow_zero=True)
-    threshold = _defined(["ARTIST_MATCH_THRESHOLD"])
+    errors = number_errors(_values(POSITIVE), "studios.E003")
+    errors += number_errors(_values(AT_LEAST_ZERO), "studios.E003", allow_zero=True)
+    threshold = _values(["ARTIST_MATCH_THRESHOLD"])
     errors += number_errors(threshold, "studios.E004", allow_zero=True)
-    if not errors and threshold and threshold["ARTIST_MATCH_THRESHOLD"] > 100:
+    if not errors and threshold["ARTIST_MATCH_THRESHOLD"] > 100:
         errors.append(
             Error(
                 f"ARTIST_MATCH_THRESHOLD is {threshold['ARTIST_MATCH_THRESHOLD']}; match scores run from 0 to 100, "

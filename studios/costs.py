@@ -2,10 +2,11 @@
 
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from .conf import conf
+from .metrics import count_llm_tokens
 from .models import LLMUsage, Studio
 
 # How far back the studio's admin page and REST detail show LLM use.
@@ -19,7 +20,7 @@ def this_month(now=None) -> date:
 
 def llm_cost(prompt_tokens: int, completion_tokens: int) -> float | None:
     """Estimated US dollars from LLM_PRICE_INPUT_PER_MTOK / LLM_PRICE_OUTPUT_PER_MTOK; None when no price is set."""
-    price_in, price_out = settings.LLM_PRICE_INPUT_PER_MTOK, settings.LLM_PRICE_OUTPUT_PER_MTOK
+    price_in, price_out = conf.LLM_PRICE_INPUT_PER_MTOK, conf.LLM_PRICE_OUTPUT_PER_MTOK
     if not (price_in or price_out):
         return None
     return (prompt_tokens * price_in + completion_tokens * price_out) / 1_000_000
@@ -48,9 +49,11 @@ def tokens_left(studio: Studio) -> int | None:
 
 
 def record_usage(studio: Studio, tokens: dict[str, int]) -> None:
-    """Add a run's tokens to the studio's row for this month (atomic increments: runs may overlap)."""
+    """Add a run's tokens to the studio's row for this month (atomic increments: runs may overlap),
+    and to this process's token counters."""
     if not tokens.get("requests"):
         return
+    count_llm_tokens(tokens)
     month = this_month()
     LLMUsage.objects.get_or_create(studio=studio, month=month)
     LLMUsage.objects.filter(studio=studio, month=month).update(

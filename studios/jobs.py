@@ -5,6 +5,7 @@ from django.urls import reverse
 from streaming.jobs import register_job
 from streaming.models import Run
 
+from .metrics import count_links
 from .models import Studio
 from .pipeline.errors import StopRequested, StudioCannotBeProcessed
 from .pipeline.process import process_studio
@@ -23,6 +24,12 @@ def workshop_links(run):
     if studio is None:
         return []
     return [(f"Workshops of {studio.name}", f"{changelist}?studio__id__exact={studio.pk}&is_archived__exact=0")]
+
+
+def count_run_links(sender, run, **kwargs):
+    """run_finished's receiver: a studio run's links, counted in the process where it ran."""
+    if run.job == PROCESS_STUDIO:
+        count_links(run.job, run.summary or {})
 
 
 def subject_problem(subject):

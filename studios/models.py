@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 
+from .conf import conf
 from .pipeline.patterns import InvalidLinkPattern, compile_link_pattern
 from .pipeline.validate import studio_zone
 
@@ -32,7 +33,7 @@ def validate_link_pattern(value):
 
 def default_refresh_every_hours():
     """New studios take REFRESH_DEFAULT_INTERVAL (hours); unset or 0 leaves their schedule off."""
-    hours = getattr(settings, "REFRESH_DEFAULT_INTERVAL", 0) or 0
+    hours = conf.REFRESH_DEFAULT_INTERVAL or 0
     return int(hours) if hours else None
 
 

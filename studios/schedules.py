@@ -16,7 +16,6 @@ apart (`manage.py run_scheduler`), any number of times over.
 import logging
 from datetime import datetime
 
-from django.conf import settings
 from django.utils import timezone
 
 from streaming.events import publish_log
@@ -26,6 +25,7 @@ from streaming.pruning import prune_if_due
 from streaming.services import SubjectRefused, active_run, start_run
 from streaming.shutdown import is_stopping
 
+from .conf import conf
 from .jobs import PROCESS_STUDIO
 from .models import Studio
 
@@ -81,4 +81,4 @@ def _scheduler_pass() -> None:
 
 def start_scheduler() -> None:
     """Start, once per process, the thread that starts due studios every SCHEDULER_INTERVAL seconds."""
-    start_periodic("refresh-scheduler", settings.SCHEDULER_INTERVAL, _scheduler_pass, while_=lambda: not is_stopping())
+    start_periodic("refresh-scheduler", conf.SCHEDULER_INTERVAL, _scheduler_pass, while_=lambda: not is_stopping())

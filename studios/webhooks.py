@@ -18,13 +18,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from streaming.models import Run
 
+from .conf import conf
 from .jobs import PROCESS_STUDIO
 from .models import ChangeKind, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent, WorkshopChange
 from .pipeline.fetch import VettingTransport, target_refusal
@@ -120,7 +120,7 @@ def _pool() -> ThreadPoolExecutor:
     global _executor
     with _executor_lock:
         if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=settings.WEBHOOK_WORKERS, thread_name_prefix="webhook")
+            _executor = ThreadPoolExecutor(max_workers=conf.WEBHOOK_WORKERS, thread_name_prefix="webhook")
         return _executor
 
 
@@ -155,7 +155,7 @@ def _deliver(delivery_id: int) -> None:
     body = encode(delivery.payload)
     headers = {
         "Content-Type": "application/json",
-        "User-Agent": settings.FETCH_USER_AGENT,
+        "User-Agent": conf.FETCH_USER_AGENT,
         "X-Webhook-Event": delivery.event,
         "X-Webhook-Delivery": str(delivery.pk),
         SIGNATURE_HEADER: sign(endpoint.secret, body),
@@ -165,7 +165,7 @@ def _deliver(delivery_id: int) -> None:
     def record(**fields) -> None:
         rows.update(attempts=F("attempts") + 1, last_attempt_at=timezone.now(), **fields)
 
-    with httpx.Client(transport=VettingTransport(), timeout=settings.WEBHOOK_TIMEOUT) as client:
+    with httpx.Client(transport=VettingTransport(), timeout=conf.WEBHOOK_TIMEOUT) as client:
 
         def attempt() -> None:
             refusal = target_refusal(endpoint.url)
@@ -192,8 +192,8 @@ def _deliver(delivery_id: int) -> None:
             call_with_retries(
                 attempt,
                 retry_on=AttemptFailed,
-                retries=max(0, settings.WEBHOOK_MAX_ATTEMPTS - 1),
-                backoff=settings.WEBHOOK_RETRY_BACKOFF,
+                retries=max(0, conf.WEBHOOK_MAX_ATTEMPTS - 1),
+                backoff=conf.WEBHOOK_RETRY_BACKOFF,
             )
         except (AttemptFailed, Refused) as exc:
             rows.update(status=DeliveryStatus.FAILED)

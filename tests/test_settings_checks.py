@@ -4,7 +4,15 @@ import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
 
+from streaming import recovery
 from streaming.conf import DEFAULTS, conf
+from studios import conf as studios_conf
+from studios import schedules
+from studios.costs import llm_cost
+from studios.models import Studio, Workshop
+from studios.pipeline import fetch
+from studios.pipeline.process import process_studio
+from tests.pipeline.support import FakeReporter, fixture_html
 
 
 @pytest.fixture(autouse=True)
@@ -25,11 +33,39 @@ def test_the_projects_settings_pass():
     assert problems() == set()
 
 
-def test_streaming_works_with_none_of_its_settings_set(settings):
+def test_streaming_works_with_none_of_its_settings_set(settings, db, monkeypatch):
     for name in DEFAULTS:
         delattr(settings, name)
     assert {name: getattr(conf, name) for name in DEFAULTS} == DEFAULTS
     assert problems() == set()
+    assert recovery.recover_stale_runs() == []
+    watchdogs = []
+    monkeypatch.setattr(recovery, "start_periodic", lambda name, interval, step: watchdogs.append((name, interval)))
+    recovery.start_watchdog()
+    assert watchdogs == [("run-watchdog", DEFAULTS["RUN_HEARTBEAT_INTERVAL"])]
+
+
+def test_studios_works_with_none_of_its_settings_set(settings, db, site, monkeypatch):
+    for name in studios_conf.DEFAULTS:
+        delattr(settings, name)
+    assert {name: getattr(studios_conf.conf, name) for name in studios_conf.DEFAULTS} == studios_conf.DEFAULTS
+    assert problems() == set()
+    # The local site stands in for a public one: private addresses stay refused, as by default.
+    real_check = fetch.is_public_address
+    monkeypatch.setattr(fetch, "is_public_address", lambda ip: ip.is_loopback or real_check(ip))
+    site.add("/workshops/levitating", fixture_html("event_jsonld.html"))
+    site.add("/", '<a href="/workshops/levitating">Levitating</a>')
+    studio = Studio.objects.create(studio_id="plain", name="Plain", website=site.url("/"), link_pattern="/workshops/")
+    assert studio.refresh_every_hours is None
+    reporter = FakeReporter()
+    summary = process_studio(studio, reporter)
+    assert (summary["links_processed"], summary["workshops_created"]) == (1, 1), reporter.logs
+    assert Workshop.objects.filter(studio=studio, song="Levitating").exists()
+    assert llm_cost(1000, 1000) is None, "no price set"
+    schedulers = []
+    monkeypatch.setattr(schedules, "start_periodic", lambda name, interval, step, while_: schedulers.append(interval))
+    schedules.start_scheduler()
+    assert schedulers == [studios_conf.DEFAULTS["SCHEDULER_INTERVAL"]]
 
 
 @override_settings(TASKS_BACKEND="celery")
@@ -57,6 +93,18 @@ def test_streaming_numbers_must_be_above_zero(settings, name, value):
 def test_the_stale_limit_must_outlast_a_heartbeat(settings, stale):
     settings.RUN_HEARTBEAT_INTERVAL, settings.RUN_HEARTBEAT_STALE_SECONDS = 5, stale
     assert ids() == ["streaming.E003"]
+
+
+@pytest.mark.parametrize("retention", ["90d", "12h", "2w", "30", ""])
+def test_a_run_retention_that_is_an_age_passes(settings, retention):
+    settings.RUN_RETENTION = retention
+    assert problems() == set()
+
+
+@pytest.mark.parametrize("retention", ["90 days", "0d", "-1d", "3m", 90])
+def test_a_run_retention_that_is_no_age(settings, retention):
+    settings.RUN_RETENTION = retention
+    assert problems() == {("streaming.E007", f"RUN_RETENTION is {retention!r}, which is not an age.")}
 
 
 @pytest.mark.parametrize(

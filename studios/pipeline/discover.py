@@ -7,8 +7,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import lxml.etree
 import lxml.html
-from django.conf import settings
 
+from ..conf import conf
 from .errors import DiscoveryError, FetchError, StopRequested
 from .fetch import Page, PageFetcher
 from .patterns import InvalidLinkPattern, compile_link_pattern
@@ -105,7 +105,7 @@ def discover_links(
 
         # Depth 0 would crawl nothing and find nothing; the start page's own links are the least useful depth.
         max_depth = max(1, max_depth)
-        max_pages = settings.DISCOVERY_MAX_PAGES
+        max_pages = conf.DISCOVERY_MAX_PAGES
         start_pages = {normalise_url(start_url), normalise_url(start.final_url)}
         site_hosts = {_host(start_url), _host(start.final_url)}
         found: dict[str, None] = {}  # an ordered set

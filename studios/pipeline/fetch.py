@@ -20,14 +20,14 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpcore2
 import httpx
-from django.conf import settings
 
+from ..conf import DEFAULTS, conf
 from .errors import FetchError, NotHTML, StopRequested, TransientFetchError
 from .retry import call_with_retries
 
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
-USER_AGENT = "Mozilla/5.0 (compatible; studio-workshops/1.0)"
+USER_AGENT = DEFAULTS["FETCH_USER_AGENT"]
 
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 # Browsers look for <meta charset> / http-equiv in the first kilobytes when the header names none.
@@ -135,7 +135,7 @@ def target_refusal(url: str, allow_private: bool | None = None) -> str | None:
     address it connects to instead (VettingBackend).
     """
     reason = url_refusal(url)
-    if reason or (settings.FETCH_ALLOW_PRIVATE if allow_private is None else allow_private):
+    if reason or (conf.FETCH_ALLOW_PRIVATE if allow_private is None else allow_private):
         return reason
     parts = urlsplit(url)
     if not parts.hostname:  # url_refusal() has said so already
@@ -154,7 +154,7 @@ def check_target(url: str) -> None:
 
 
 def deadline_passed() -> FetchError:
-    return FetchError(f"did not finish within the {settings.FETCH_DEADLINE:g}s deadline (FETCH_DEADLINE)")
+    return FetchError(f"did not finish within the {conf.FETCH_DEADLINE:g}s deadline (FETCH_DEADLINE)")
 
 
 # How often a read waiting on a silent server looks at the stop signal.
@@ -238,7 +238,7 @@ class VettingBackend(StoppableBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> StoppableStream:
-        if settings.FETCH_ALLOW_PRIVATE:
+        if conf.FETCH_ALLOW_PRIVATE:
             return super().connect_tcp(host, port, timeout, local_address, socket_options)
         error: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
         for address in vetted_addresses(host, port):
@@ -294,7 +294,7 @@ def _slots(host: str) -> threading.BoundedSemaphore:
     with _slots_lock:
         slots = _host_slots.get(host)
         if slots is None:
-            slots = _host_slots[host] = threading.BoundedSemaphore(max(1, settings.FETCH_PER_HOST_CONCURRENCY))
+            slots = _host_slots[host] = threading.BoundedSemaphore(max(1, conf.FETCH_PER_HOST_CONCURRENCY))
         return slots
 
 
@@ -351,7 +351,7 @@ class Fetcher:
             # A proxy from the environment would resolve the names itself, past the address check.
             trust_env=False,
             headers={
-                "User-Agent": settings.FETCH_USER_AGENT or USER_AGENT,
+                "User-Agent": conf.FETCH_USER_AGENT or USER_AGENT,
                 "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
             },
         )
@@ -372,8 +372,8 @@ class Fetcher:
     def get(self, url: str, validators: Validators | None = None, any_type: bool = False) -> Page:
         """The page at `url` (after redirects). With `validators`, a conditional request: a 304 answers
         a Page with `not_modified`. `any_type` reads what is not HTML too (robots.txt, sitemaps)."""
-        deadline = time.monotonic() + settings.FETCH_DEADLINE
-        max_redirects = settings.FETCH_MAX_REDIRECTS
+        deadline = time.monotonic() + conf.FETCH_DEADLINE
+        max_redirects = conf.FETCH_MAX_REDIRECTS
         visited = {url}
         current = url
         for _hop in range(max_redirects + 1):
@@ -383,13 +383,13 @@ class Fetcher:
             result = call_with_retries(
                 functools.partial(self._get_once, current, deadline, validators, any_type),
                 retry_on=TransientFetchError,
-                retries=settings.FETCH_RETRIES,
-                backoff=settings.FETCH_RETRY_BACKOFF,
+                retries=conf.FETCH_RETRIES,
+                backoff=conf.FETCH_RETRY_BACKOFF,
                 stop=self.stop,
                 deadline=deadline,
                 # 429/503 with Retry-After: the server's pause is waited out, up to FETCH_MAX_RETRY_AFTER.
                 server_delay=asked_pause,
-                max_server_delay=settings.FETCH_MAX_RETRY_AFTER,
+                max_server_delay=conf.FETCH_MAX_RETRY_AFTER,
             )
             if isinstance(result, Page):
                 return replace(result, url=url)
@@ -403,8 +403,8 @@ class Fetcher:
         self, url: str, deadline: float, validators: Validators | None = None, any_type: bool = False
     ) -> Page | str:
         """One request: a Page, or the absolute URL a redirect points to."""
-        timeout = settings.FETCH_TIMEOUT
-        max_bytes = settings.FETCH_MAX_BYTES
+        timeout = conf.FETCH_TIMEOUT
+        max_bytes = conf.FETCH_MAX_BYTES
         headers = validators.headers() if validators else {}
         try:
             with host_slot(url, self.stop, deadline):

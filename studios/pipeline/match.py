@@ -5,9 +5,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
 
-from django.conf import settings
 from rapidfuzz import fuzz, process
 
+from ..conf import conf
 from .extract import ExtractedEvent
 
 # How studios bill several artists: "A & B", "A, B", "A x B", "A and B", "A + B", "A feat. B".
@@ -51,7 +51,7 @@ class ArtistMatcher(Generic[A]):
     """Finds Artist rows by Instagram handle, then exact name or alias, then a fuzzy name match."""
 
     def __init__(self, artists: Iterable[A], threshold: float | None = None):
-        self.threshold: float = settings.ARTIST_MATCH_THRESHOLD if threshold is None else threshold
+        self.threshold: float = conf.ARTIST_MATCH_THRESHOLD if threshold is None else threshold
         self._by_handle: dict[str, A] = {}
         self._by_name: dict[str, A] = {}
         self._fuzzy_names: list[str] = []

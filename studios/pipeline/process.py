@@ -10,7 +10,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django.utils import timezone
 from studios.costs import llm_cost, record_usage, tokens_left
 from studios.models import Artist, LinkState, ProcessedLink, Studio
 
+from ..conf import conf
 from .discover import discover_links
 from .errors import AllLinksFailed, FetchError, LLMError, LLMNotConfigured, NotHTML
 from .extract import EXTRACTOR_VERSION, ExtractedEvent, ExtractionContext, extract_events
@@ -425,7 +425,7 @@ def process_studio(
                 for url in disallowed:
                     reporter.log("warning", f"{url}: not fetched, robots.txt disallows it")
                 found = [url for url in found if url not in set(disallowed)]
-            limit = max(0, settings.MAX_LINKS_PER_RUN)
+            limit = max(0, conf.MAX_LINKS_PER_RUN)
             links, over_limit = found[:limit], found[limit:]
             if over_limit:
                 reporter.log(

@@ -31,8 +31,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import urljoin, urlsplit
 
-from django.conf import settings
-
+from ..conf import conf
 from .errors import FetchError, NotHTML, RenderingUnavailable, StopRequested, TransientFetchError
 from .fetch import (
     HTML_TYPES,
@@ -101,12 +100,12 @@ class RenderingFetcher:
         # workshop links only, not for the pages discovery crawls.
         self.screenshots = screenshots
         self.concurrency = max(1, int(concurrency or 1))
-        self.timeout = settings.RENDER_TIMEOUT
-        self.allow_private = settings.FETCH_ALLOW_PRIVATE
-        self.max_bytes = settings.FETCH_MAX_BYTES
-        self.max_redirects = settings.FETCH_MAX_REDIRECTS
-        self.retries = settings.FETCH_RETRIES
-        self.backoff = settings.FETCH_RETRY_BACKOFF
+        self.timeout = conf.RENDER_TIMEOUT
+        self.allow_private = conf.FETCH_ALLOW_PRIVATE
+        self.max_bytes = conf.FETCH_MAX_BYTES
+        self.max_redirects = conf.FETCH_MAX_REDIRECTS
+        self.retries = conf.FETCH_RETRIES
+        self.backoff = conf.FETCH_RETRY_BACKOFF
         self.blocked: list[str] = []  # requests the route guard refused, for the record (and tests)
         self.peak_pages = 0  # the most pages open at once
         self._open_pages = 0
@@ -120,10 +119,10 @@ class RenderingFetcher:
         self._semaphore: asyncio.Semaphore | None = None
         self._closed = False
 
-        executable = shutil.which(settings.CHROMIUM_PATH)
+        executable = shutil.which(conf.CHROMIUM_PATH)
         if executable is None:
             raise RenderingUnavailable(
-                f"JavaScript rendering needs Chromium, which was not found at {settings.CHROMIUM_PATH} "
+                f"JavaScript rendering needs Chromium, which was not found at {conf.CHROMIUM_PATH} "
                 "(install it with apt-get install chromium, or set CHROMIUM_PATH)"
             )
         self._loop = asyncio.new_event_loop()
@@ -153,7 +152,7 @@ class RenderingFetcher:
     def get(self, url: str, validators: Validators | None = None) -> Page:
         """The rendered page; `validators` are not used (a browser's load is not conditional: the content hash decides)."""
         check_target(url)
-        deadline = time.monotonic() + settings.FETCH_DEADLINE
+        deadline = time.monotonic() + conf.FETCH_DEADLINE
         return call_with_retries(
             lambda: self._get_once(url, deadline),
             retry_on=TransientFetchError,
@@ -163,7 +162,7 @@ class RenderingFetcher:
             deadline=deadline,
             # As for plain fetches: 429/503 with Retry-After is waited out, up to FETCH_MAX_RETRY_AFTER.
             server_delay=asked_pause,
-            max_server_delay=settings.FETCH_MAX_RETRY_AFTER,
+            max_server_delay=conf.FETCH_MAX_RETRY_AFTER,
         )
 
     def _get_once(self, url: str, deadline: float) -> Page:
@@ -224,7 +223,7 @@ class RenderingFetcher:
             executable_path=executable, args=CHROMIUM_ARGS, headless=True, timeout=_ms(LAUNCH_TIMEOUT)
         )
         self._context = context = await browser.new_context(
-            user_agent=settings.FETCH_USER_AGENT or USER_AGENT,
+            user_agent=conf.FETCH_USER_AGENT or USER_AGENT,
             viewport=VIEWPORT,
             accept_downloads=False,
             service_workers="block",

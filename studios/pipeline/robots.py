@@ -5,9 +5,9 @@ import threading
 from urllib.parse import urlsplit, urlunsplit
 
 import lxml.etree
-from django.conf import settings
 from protego import Protego
 
+from ..conf import conf
 from .errors import FetchError, StopRequested
 from .fetch import Fetcher
 
@@ -35,7 +35,7 @@ class SiteRules:
     def __init__(self, fetcher: Fetcher, respect: bool = True) -> None:
         self.fetcher = fetcher
         self.respect = respect
-        self.user_agent = settings.FETCH_USER_AGENT
+        self.user_agent = conf.FETCH_USER_AGENT
         self._parsed: dict[str, Protego | None] = {}
         self._lock = threading.Lock()
         self.notes: list[tuple[str, str]] = []

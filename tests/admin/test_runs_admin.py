@@ -1,5 +1,7 @@
 """Run history in admin: the list, the panels a page carries, and the Retry action."""
 
+from html import unescape
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -87,4 +89,46 @@ def test_staff_without_run_permission_cannot_process(client, unreachable_studio)
     page = client.get(f"/admin/studios/studio/{unreachable_studio.pk}/change/")
     assert b"Process now" not in page.content
     assert client.post(f"/admin/studios/studio/{unreachable_studio.pk}/process/").status_code == 403
+    assert not Run.objects.exists()
+
+
+@pytest.fixture
+def deleted_while_starting(monkeypatch):
+    """The studio named is deleted just before its run starts, as by another staff member meanwhile."""
+    from studios import admin as studios_admin
+
+    real_start_run = studios_admin.start_run
+
+    def start_run(job, subject, **kwargs):
+        if subject == "gone":
+            Studio.objects.filter(studio_id=subject).delete()
+        return real_start_run(job, subject, **kwargs)
+
+    monkeypatch.setattr(studios_admin, "start_run", start_run)
+
+
+@pytest.mark.parametrize("action", ["process_selected", "full_refresh_selected"])
+def test_a_studio_deleted_while_its_run_starts_is_named_not_a_server_error(
+    admin_client_tx, unreachable_studio, deleted_while_starting, action
+):
+    other = Studio.objects.create(studio_id="other", name="Other Studio", website="http://127.0.0.1:9/")
+    selected = [unreachable_studio.pk, other.pk]
+    response = admin_client_tx.post(
+        "/admin/studios/studio/", {"action": action, "_selected_action": selected}, follow=True
+    )
+    assert response.status_code == 200
+    started = Run.objects.get()
+    assert started.subject == "other"
+    assert response.redirect_chain[-1][0] == f"{RUNS}watch/?ids={started.pk}"
+    assert "Gone Studio not processed: There is no studio 'gone'." in unescape(response.content.decode())
+    wait_for_run(started)
+
+
+def test_process_now_on_a_studio_deleted_meanwhile_is_named_not_a_server_error(
+    admin_client_tx, unreachable_studio, deleted_while_starting
+):
+    response = admin_client_tx.post(f"/admin/studios/studio/{unreachable_studio.pk}/process/", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == "/admin/studios/studio/"
+    assert "Gone Studio not processed: There is no studio 'gone'." in unescape(response.content.decode())
     assert not Run.objects.exists()

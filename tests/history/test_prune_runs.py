@@ -76,8 +76,15 @@ def test_the_age_is_checked(history):
     assert "Deleted 0 run(s)" in prune("--older-than", "1000d")
 
 
-def test_the_scheduler_prunes_once_a_day_under_run_retention(history, settings, monkeypatch):
-    monkeypatch.setattr(pruning, "_last_pruned", None)
+@pytest.fixture
+def first_pruning():
+    """This process has not pruned yet, and the next test finds it so too."""
+    pruning.forget_last_pruning()
+    yield
+    pruning.forget_last_pruning()
+
+
+def test_the_scheduler_prunes_once_a_day_under_run_retention(history, settings, first_pruning):
     assert pruning.prune_if_due(now=0) is None, "off without RUN_RETENTION"
     settings.RUN_RETENTION = "90d"
     assert pruning.prune_if_due(now=1)["streaming.Run"] == 3

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
-from httpx_sse import connect_sse
+from httpx_sse import EventSource, ServerSentEvent, connect_sse
 
 OWN_FRAMES = {"stream-open", "keep-alive", "stream-reset"}
 
@@ -28,6 +28,13 @@ class Stream:
     @property
     def types(self):
         return [type_ for _id, type_, _envelope in self.events]
+
+
+def decode_sse(body: bytes) -> list[ServerSentEvent]:
+    """The events a spec-following client (httpx-sse) decodes from a whole SSE body read some other way."""
+    return list(
+        EventSource(httpx.Response(200, headers={"Content-Type": "text/event-stream"}, content=body)).iter_sse()
+    )
 
 
 def read_stream(method, url, timeout=120, stop_after=None, stop_when=None, **kwargs):

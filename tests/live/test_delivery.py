@@ -12,12 +12,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
-from httpx_sse._decoders import SSEDecoder
 from rest_framework.authtoken.models import Token
 
 from streaming.models import Run, RunEvent, RunStatus
 from streaming.services import start_run
-from tests.live.sse import OWN_FRAMES, open_streams, read_stream, run_apart
+from tests.live.sse import OWN_FRAMES, decode_sse, open_streams, read_stream, run_apart
 
 pytestmark = [pytest.mark.live]
 
@@ -77,12 +76,7 @@ def stored_events(run_id):
 
 def sse_events(body):
     """The run's own events in a raw SSE body, as (id, type, envelope)."""
-    decoder, events = SSEDecoder(), []
-    for line in body.decode("utf-8").splitlines():
-        event = decoder.decode(line)
-        if event is not None and event.event not in OWN_FRAMES:
-            events.append((event.id, event.event, json.loads(event.data)))
-    return events
+    return [(e.id, e.event, json.loads(e.data)) for e in decode_sse(body) if e.event not in OWN_FRAMES]
 
 
 def test_a_stalled_client_delays_no_one_and_still_gets_the_whole_run(demo, make_slow_studio):

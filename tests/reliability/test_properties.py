@@ -9,7 +9,6 @@ from unittest import mock
 from django_eventstream.event import Event
 from django_eventstream.utils import sse_encode_event
 from django_eventstream.views import get_listener_manager
-from httpx_sse._decoders import SSEDecoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,22 +17,13 @@ from streaming.events import envelope
 from studios.pipeline.discover import normalise_url
 from studios.pipeline.match import normalise_handle, normalise_name, split_artists
 from studios.pipeline.validate import is_past, normalise_sessions, parse_moment, studio_zone
+from tests.live.sse import decode_sse
 
 MESSAGES = st.one_of(
     st.text(),
     st.text(alphabet=st.sampled_from("\n\r\u2028\u2029\x00 :data: event:id:\t"), max_size=50),
     st.text(min_size=2000, max_size=5000),
 )
-
-
-def decode(body):
-    """The events a spec-following client decodes from a body (httpx-sse's own decoder)."""
-    decoder, events = SSEDecoder(), []
-    for line in body.splitlines():
-        event = decoder.decode(line)
-        if event is not None:
-            events.append(event)
-    return events
 
 
 async def through_a_feed(log, arrivals, stored_before=0):
@@ -82,7 +72,7 @@ def test_log_envelopes_round_trip_through_sse_framing(messages, level):
     sent = [envelope("logs", {"message": message, "level": level}) for message in messages]
     log = [json.dumps(item) for item in sent]
     frames = run_in_own_loop(through_a_feed(log, range(1, len(log) + 1)))  # every event live
-    received = decode(b"".join(frame.sse for frame in frames).decode())
+    received = decode_sse(b"".join(frame.sse for frame in frames))
     assert [event.event for event in received] == ["logs"] * len(sent)
     assert [event.id for event in received] == [f"run-1:{seq}" for seq in range(1, len(sent) + 1)]
     assert [json.loads(event.data) for event in received] == sent

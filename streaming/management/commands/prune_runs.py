@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ...conf import conf
 from ...pruning import parse_age, prune_runs
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Count the runs that would go; delete nothing.")
 
     def handle(self, *args: Any, older_than: str | None = None, dry_run: bool = False, **options: Any) -> None:
-        text = older_than or getattr(settings, "RUN_RETENTION", "")
+        text = older_than or conf.RUN_RETENTION
         if not text:
             raise CommandError("Give --older-than (e.g. 90d), or set RUN_RETENTION.")
         try:

@@ -4,13 +4,13 @@ import signal
 import threading
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from streaming.models import ACTIVE_STATUSES, Run
 from streaming.pruning import prune_if_due
 
+from ...conf import conf
 from ...schedules import start_due_runs
 
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, once=False, interval=None, **options):
-        interval = settings.SCHEDULER_INTERVAL if interval is None else interval
+        interval = conf.SCHEDULER_INTERVAL if interval is None else interval
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())

@@ -7,7 +7,7 @@ that use the prompt.
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.conf import settings
+from ...conf import conf
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
@@ -26,9 +26,9 @@ class LLMConfig:
     @classmethod
     def from_settings(cls) -> tuple["LLMConfig | None", str]:
         """(the configuration, "") when the LLM is configured, else (None, why it is off)."""
-        base_url = (settings.LLM_BASE_URL or "").strip()
-        api_key = (settings.LLM_API_KEY or "").strip()
-        model = (settings.LLM_MODEL or "").strip()
+        base_url = (conf.LLM_BASE_URL or "").strip()
+        api_key = (conf.LLM_API_KEY or "").strip()
+        model = (conf.LLM_MODEL or "").strip()
         if not (base_url or api_key):
             return None, "LLM_BASE_URL and LLM_API_KEY are not set"
         if not model:
@@ -38,11 +38,11 @@ class LLMConfig:
             # Local servers (Ollama, vLLM) take any key; the client insists on one.
             api_key=api_key or "not-needed",
             model=model,
-            timeout=float(settings.LLM_TIMEOUT),
-            max_retries=max(0, int(settings.LLM_MAX_RETRIES)),
-            backoff=float(settings.LLM_RETRY_BACKOFF),
-            text_budget=max(500, int(settings.LLM_TEXT_BUDGET)),
-            screenshots=bool(settings.LLM_SCREENSHOTS),
+            timeout=float(conf.LLM_TIMEOUT),
+            max_retries=max(0, int(conf.LLM_MAX_RETRIES)),
+            backoff=float(conf.LLM_RETRY_BACKOFF),
+            text_budget=max(500, int(conf.LLM_TEXT_BUDGET)),
+            screenshots=bool(conf.LLM_SCREENSHOTS),
         ), ""
 
     def describe(self) -> str:

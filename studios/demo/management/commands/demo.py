@@ -4,11 +4,11 @@ import os
 import secrets
 import shutil
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
+from studios.conf import conf
 from studios.demo import sites
 from studios.demo.loader import DEFAULT_BASE_URL, demo_studios, load_demo
 
@@ -92,11 +92,11 @@ class Command(BaseCommand):
                 kind += ", rendered with Chromium"
             out.write(f"  {studio['studio_id']:20} {base}{sites.site_path(studio['studio_id'])}  ({kind})")
         needs_chromium = [studio["name"] for studio in demo_studios(extra_studios) if studio.get("render_js")]
-        if needs_chromium and not shutil.which(settings.CHROMIUM_PATH):
+        if needs_chromium and not shutil.which(conf.CHROMIUM_PATH):
             out.write(
                 self.style.WARNING(
                     f"  Warning: {', '.join(needs_chromium)} needs Chromium, which was not found at "
-                    f"{settings.CHROMIUM_PATH}; its runs will fail. Install it (apt-get install chromium) "
+                    f"{conf.CHROMIUM_PATH}; its runs will fail. Install it (apt-get install chromium) "
                     "or set CHROMIUM_PATH."
                 )
             )
