@@ -282,3 +282,24 @@ def test_readyz_names_what_is_unreachable(stack):
         assert stack.get(cut_off, "/healthz").status_code == 200, "up, but not ready"
     finally:
         cut_off.stop()
+
+
+def test_readyz_answers_when_the_database_never_does(stack):
+    """A database host that takes the connection and then says nothing (a dropped route, a hung
+    server) fails the check after DATABASE_CONNECT_TIMEOUT instead of holding the request."""
+    import socket
+
+    from tests.live.server import DaphneServer
+
+    silent = socket.create_server(("127.0.0.1", 0))  # the kernel accepts; nobody ever answers
+    url = f"postgres://postgres@127.0.0.1:{silent.getsockname()[1]}/nowhere"
+    server = DaphneServer(
+        {**stack.env, "DATABASE_URL": url, "DATABASE_CONNECT_TIMEOUT": "1"}, stack.workdir / "silent.log"
+    ).start()
+    try:
+        answer = stack.get(server, "/readyz")
+        assert answer.status_code == 503
+        assert answer.json()["failing"] == ["database"]
+    finally:
+        server.stop()
+        silent.close()
