@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from tests.scale.stack import create_database, drop_database
-from tests.services import skip_or_fail
+from tests.services import require_module, skip_or_fail
 
 from .server import ROOT, DaphneServer
 from .sse import read_stream
@@ -28,7 +28,7 @@ def postgres_database():
 
 @pytest.fixture
 def redis_url():
-    redis = pytest.importorskip("redis")
+    redis = require_module("redis")
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import slow_workshop_site
 from tests.live.sse import read_stream
+from tests.services import require_module
 
 from .stack import Stack
 
@@ -18,8 +19,8 @@ pytestmark = [pytest.mark.live]
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    pytest.importorskip("psycopg")
-    pytest.importorskip("django_tasks_rq")
+    require_module("psycopg")
+    require_module("django_tasks_rq")
     deployment = Stack(tmp_path_factory.mktemp("stack"))
     deployment.token = (
         deployment.manage(
