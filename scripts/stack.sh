@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make stack`: a local deployment on this machine, run by honcho from a Procfile written here:
-# two daphne servers, two RQ workers, the scheduler when this checkout has one, Pushpin in front
-# when it is installed, on the machine's PostgreSQL and Redis. Ctrl-C stops everything.
+# `make stack`: a local deployment on this machine, run by honcho from a Procfile written to
+# .stack/: two daphne servers, two RQ workers, the scheduler, Pushpin in front when it is
+# installed, on the machine's PostgreSQL and Redis. Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,8 @@ METRICS_BASE=${STACK_METRICS_BASE:-9100}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/studios_stack}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/5}
 export TASKS_BACKEND=rq DEMO=1 FETCH_ALLOW_PRIVATE=${FETCH_ALLOW_PRIVATE:-1} PYTHONUNBUFFERED=1
+# The scheduler runs as a process of its own below, not inside each server.
+export SCHEDULER_IN_PROCESS=0
 
 # The services this shape runs on: the machine's, or a clear word on how to start them.
 if ! "$BIN/python" - <<'PY'
@@ -45,8 +47,11 @@ first_port=${WEB_PORTS%% *}
 "$BIN/python" manage.py check >/dev/null
 "$BIN/python" manage.py demo --base-url "http://$HOST:$first_port" --admin
 
-procfile=$(mktemp -t Procfile.stack.XXXXXX)
-trap 'rm -f "$procfile"' EXIT
+# Rewritten on each start, under a directory of this checkout, so nothing is left behind in /tmp
+# when honcho (which replaces this shell, to receive Ctrl-C itself) stops.
+mkdir -p .stack
+procfile=.stack/Procfile
+: >"$procfile"
 n=0
 routes=""
 for port in $WEB_PORTS; do
@@ -57,13 +62,16 @@ done
 for n in $(seq 1 "$WORKERS"); do
   echo "worker$n: WORKER_METRICS_PORT=$((METRICS_BASE + n)) $BIN/python manage.py rqworker default" >>"$procfile"
 done
-if "$BIN/python" manage.py help run_scheduler >/dev/null 2>&1; then
-  echo "scheduler: $BIN/python manage.py run_scheduler" >>"$procfile"
-fi
+echo "scheduler: $BIN/python manage.py run_scheduler" >>"$procfile"
 front="http://$HOST:$first_port"
+publishing="no Pushpin: each server holds its own streams"
 if command -v pushpin >/dev/null 2>&1; then
   # Pushpin with its own configuration, runtime files and zurl (the Debian package's points at a
-  # system zurl that is not started), routing to both servers.
+  # system zurl that is not started), routing to both servers. Servers and workers publish each
+  # event to it (GRIP_URL, signed with its sig_key), so the streams it holds get them.
+  publish_port=$((PUSHPIN_PORT - 37))
+  sig_key=$("$BIN/python" -c 'import secrets; print(secrets.token_hex(16))')
+  export GRIP_URL="http://127.0.0.1:$publish_port?key=$sig_key"
   rundir="$PWD/.stack/pushpin"
   mkdir -p "$rundir"
   echo "* $routes" >"$rundir/routes"
@@ -85,12 +93,14 @@ routesfile=$rundir/routes
 zurl_out_specs=ipc://{rundir}/{ipc_prefix}zurl-in
 zurl_out_stream_specs=ipc://{rundir}/{ipc_prefix}zurl-in-stream
 zurl_in_specs=ipc://{rundir}/{ipc_prefix}zurl-out
+sig_iss=pushpin
+sig_key=$sig_key
 
 [handler]
 push_in_spec=tcp://127.0.0.1:$((PUSHPIN_PORT - 39))
 push_in_sub_specs=tcp://127.0.0.1:$((PUSHPIN_PORT - 38))
 push_in_http_addr=127.0.0.1
-push_in_http_port=$((PUSHPIN_PORT - 37))
+push_in_http_port=$publish_port
 command_spec=tcp://127.0.0.1:$((PUSHPIN_PORT - 36))
 stats_spec=ipc://{rundir}/{ipc_prefix}stats
 message_rate=0
@@ -98,6 +108,7 @@ message_hwm=0
 CONF
   echo "pushpin: pushpin --config $rundir/pushpin.conf --merge-output" >>"$procfile"
   front="http://$HOST:$PUSHPIN_PORT"
+  publishing="Pushpin publish http://127.0.0.1:$publish_port (GRIP_URL of the servers and workers)"
 fi
 
 cat <<TXT
@@ -108,6 +119,7 @@ $(sed 's/^/  /' "$procfile")
   front door   $front/                  (admin: $front/admin/, API: $front/api/docs/)
 $(for port in $WEB_PORTS; do echo "  server       http://$HOST:$port/   /healthz /readyz /metrics"; done)
 $(for n in $(seq 1 "$WORKERS"); do echo "  worker$n      http://127.0.0.1:$((METRICS_BASE + n))/metrics"; done)
+  $publishing
 
   Ctrl-C stops everything.
 TXT

@@ -13,3 +13,13 @@ def skip_or_fail(reason):
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (REQUIRE_SERVICES=1)")
     pytest.skip(reason)
+
+
+def require_module(name):
+    """Import a package a service's tests need; missing, it is a missing service (skip or fail)."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        skip_or_fail(f"{name} is not installed: {exc}")

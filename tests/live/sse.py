@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -48,13 +50,58 @@ def read_stream(method, url, timeout=120, stop_after=None, stop_when=None, **kwa
                 source.response.read()
                 stream.events.append((None, "http-error", source.response.json()))
                 return stream
-            for sse in source.iter_sse():
-                if sse.event in OWN_FRAMES:
-                    continue
-                stream.events.append((sse.id or None, sse.event, json.loads(sse.data)))
+            for event in run_events(source):
+                stream.events.append(event)
                 if (stop_after and len(stream.events) >= stop_after) or (stop_when and stop_when(stream.events)):
                     break
     return stream
+
+
+def run_events(source):
+    """The run's own events of an open stream, as (id, type, envelope)."""
+    for sse in source.iter_sse():
+        if sse.event not in OWN_FRAMES:
+            yield sse.id or None, sse.event, json.loads(sse.data)
+
+
+class StreamOnThread:
+    """A client holding a stream open on a thread of its own, so the test can act while it is
+    connected: `events` grows as they arrive; a connection that breaks ends the read and is kept
+    in `error`, as a client sees it."""
+
+    def __init__(self, method, url, timeout=120, **kwargs):
+        self.events: list = []
+        self.error: httpx.TransportError | None = None
+        kwargs["headers"] = dict(kwargs.get("headers") or {})
+        self._thread = threading.Thread(target=self._read, args=(method, url, timeout, kwargs), daemon=True)
+        self._thread.start()
+
+    def _read(self, method, url, timeout, kwargs):
+        try:
+            with httpx.Client(timeout=httpx.Timeout(timeout)) as client:
+                with connect_sse(client, method, url, **kwargs) as source:
+                    source.response.raise_for_status()
+                    for event in run_events(source):
+                        self.events.append(event)
+        except httpx.TransportError as exc:
+            self.error = exc
+
+    def wait_until(self, condition, timeout=60):
+        """Wait until `condition(events)` holds while the stream is open."""
+        deadline = time.monotonic() + timeout
+        while not condition(self.events):
+            if not self._thread.is_alive():
+                raise AssertionError(f"the stream ended first ({self.error!r}) after {len(self.events)} events")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not reached within {timeout}s: {len(self.events)} events")
+            time.sleep(0.02)
+
+    def join(self, timeout=120):
+        """Wait for the stream to end: the server ended it, or the connection broke."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise AssertionError(f"the stream is still open after {timeout}s")
+        return self
 
 
 def start_and_read_until_processed(base_url, auth, studio_id, links):

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from tests.services import skip_or_fail
+from tests.services import require_module, skip_or_fail
 
 from .server import DaphneServer, manage
 from .sse import read_stream
@@ -18,7 +18,7 @@ REDIS_URL = os.environ.get("REDIS_URL_TEST", "redis://127.0.0.1:6379/0")
 
 @pytest.fixture
 def redis_url():
-    redis = pytest.importorskip("redis")
+    redis = require_module("redis")
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from tests.conftest import slow_workshop_site
-from tests.live.sse import read_stream
+from tests.live.sse import StreamOnThread, read_stream
+from tests.services import require_module
 
 from .stack import Stack
 
@@ -18,8 +19,8 @@ pytestmark = [pytest.mark.live]
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    pytest.importorskip("psycopg")
-    pytest.importorskip("django_tasks_rq")
+    require_module("psycopg")
+    require_module("django_tasks_rq")
     deployment = Stack(tmp_path_factory.mktemp("stack"))
     deployment.token = (
         deployment.manage(
@@ -49,6 +50,13 @@ def time_limit():
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(autouse=True)
+def two_workers(stack):
+    """Each test starts with two live workers, whichever an earlier one killed or stopped."""
+    while len(stack.live_workers()) < 2:
+        stack.add_worker()
 
 
 @pytest.fixture
@@ -83,6 +91,19 @@ def start(stack, server, studio_id, stop_when):
         headers=stack.auth,
         stop_when=stop_when,
     )
+
+
+def create_run(stack, server, studio_id):
+    answer = httpx.post(
+        f"{server.url}/api/runs/", json={"job": "process_studio", "subject": studio_id}, headers=stack.auth, timeout=30
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()["id"]
+
+
+def watch(stack, server, run_id):
+    """A client on the run's stream from its start, held open on a thread."""
+    return StreamOnThread("GET", f"{server.url}/api/runs/{run_id}/events/", headers=stack.auth)
 
 
 def resume(stack, server, run_id, last_id):
@@ -126,12 +147,11 @@ def test_a_worker_killed_mid_run_is_resumed_by_the_other_and_the_stream_goes_on_
     before = start(stack, first, "rq_killed", processed(3))
     run_id = before.run_id
     holder = stack.holder(run_id)
+    (survivor,) = [w for w in stack.live_workers() if w is not holder]
     holder.process.kill()  # SIGKILL: the run is left `running`, its heartbeat stops
     holder.process.wait()
     done = done_links(stack, site, run_id)
     assert len(done) >= 3
-    other = [w for w in stack.live_workers() if w is not holder]
-    stack.add_worker()  # the deployment's supervisor would start a replacement; it must not matter who resumes
 
     after = resume(stack, second, run_id, before.events[-1][0])
     stored = stack.events(run_id)
@@ -140,8 +160,8 @@ def test_a_worker_killed_mid_run_is_resumed_by_the_other_and_the_stream_goes_on_
     lines = log_lines(stored)
     assert f"Run {run_id} was interrupted: the process running it stopped" in lines
     assert any(line.startswith("Resuming: ") and "not fetched again" in line for line in lines)
-    assert any(worker.executed(run_id) for worker in stack.live_workers()), "another worker resumed it"
-    assert other, "two workers were running"
+    assert stack.live_workers() == [survivor], "no worker was added"
+    assert survivor.executed(run_id), "the other worker resumed it"
     assert refetched(site, done) == {}, "links done before the kill were fetched again"
     assert workshops(stack, "rq_killed") == sorted(f"rq_killed workshop {n}" for n in range(1, pages + 1))
 
@@ -153,11 +173,11 @@ def test_a_worker_stopped_with_sigterm_hands_its_run_back_and_it_ends_succeeded(
     before = start(stack, first, "rq_stopped", processed(3))
     run_id = before.run_id
     holder = stack.holder(run_id)
+    (survivor,) = [w for w in stack.live_workers() if w is not holder]
     started = time.monotonic()
     holder.process.send_signal(signal.SIGTERM)
     holder.process.wait(timeout=30)
     assert time.monotonic() - started < 10, "the worker stopped between two links, not at the end of the run"
-    stack.add_worker()
 
     after = resume(stack, second, run_id, before.events[-1][0])
     stored = stack.events(run_id)
@@ -176,6 +196,8 @@ def test_a_worker_stopped_with_sigterm_hands_its_run_back_and_it_ends_succeeded(
     }
     assert 3 <= len(done) < pages
     assert f"Resuming run {run_id}" in lines
+    assert stack.live_workers() == [survivor], "no worker was added"
+    assert survivor.executed(run_id), "the other worker resumed it"
     assert log_lines(stored, "error") == [], "nothing failed because of the stop"
     assert [t for _i, t, _e in stored].count("complete") == 1
     assert refetched(site, done) == {}, "links done before the stop were fetched again"
@@ -198,19 +220,26 @@ def test_a_cancel_through_one_server_reaches_the_run_in_whichever_worker_holds_i
 def test_redis_restarting_mid_run_loses_no_event(stack, sites):
     pages = 12
     slow_studio(stack, sites, "rq_redis", pages, delay=0.4)
-    first = stack.live_servers()[0]
-    before = start(stack, first, "rq_redis", processed(2))
+    servers = stack.live_servers()[:2]
+    run_id = create_run(stack, servers[0], "rq_redis")
+    clients = [watch(stack, server, run_id) for server in servers]
+    for client in clients:
+        client.wait_until(processed(2))
     stack.redis.stop()
     time.sleep(1.5)  # events published meanwhile reach the log only
+    assert stack.sql("SELECT status FROM streaming_run WHERE id = %s", (run_id,)) == [("running",)], "still mid-run"
     stack.redis.start()
-    after = resume(stack, first, before.run_id, before.events[-1][0])
-    stored = stack.events(before.run_id)
-    assert before.events + after.events == stored, "every event reached the stream, from the log where Redis lost it"
-    assert after.of_type("complete")[0]["data"]["status"] == "succeeded"
+    for client in clients:
+        client.join()
+    stored = stack.events(run_id)
+    assert stored[-1][1] == "complete" and stored[-1][2]["data"]["status"] == "succeeded"
+    for server, client in zip(servers, clients, strict=True):
+        assert client.error is None, f"the stream on {server.url} broke: {client.error!r}"
+        assert client.events == stored, f"the stream on {server.url} caught up from the log: no gap, no duplicate"
     assert workshops(stack, "rq_redis") == sorted(f"rq_redis workshop {n}" for n in range(1, pages + 1))
     # The restarted Redis lost the workers' registrations: the workers still take runs.
     slow_studio(stack, sites, "rq_after_redis", 2, delay=0)
-    again = start(stack, first, "rq_after_redis", None)
+    again = start(stack, servers[0], "rq_after_redis", None)
     assert again.of_type("complete")[0]["data"]["status"] == "succeeded"
 
 
@@ -219,11 +248,17 @@ def test_a_server_killed_while_streaming_loses_its_clients_nothing(stack, sites)
     slow_studio(stack, sites, "rq_server_killed", pages, delay=0.3)
     doomed = stack.add_server()
     survivor = stack.live_servers()[0]
-    before = start(stack, doomed, "rq_server_killed", processed(2))
-    doomed.process.kill()
+    run_id = create_run(stack, survivor, "rq_server_killed")
+    client = watch(stack, doomed, run_id)
+    client.wait_until(processed(2))
+    doomed.process.kill()  # SIGKILL while the client is connected
     doomed.process.wait()
-    after = resume(stack, survivor, before.run_id, before.events[-1][0])
-    assert before.events + after.events == stack.events(before.run_id)
+    client.join()
+    assert isinstance(client.error, httpx.TransportError), "the connection broke under the client"
+    assert "complete" not in [t for _i, t, _e in client.events], "the server died mid-run"
+
+    after = resume(stack, survivor, run_id, client.events[-1][0])
+    assert client.events + after.events == stack.events(run_id), "no gap, no duplicate"
     assert after.of_type("complete")[0]["data"]["status"] == "succeeded"
 
 
@@ -282,3 +317,24 @@ def test_readyz_names_what_is_unreachable(stack):
         assert stack.get(cut_off, "/healthz").status_code == 200, "up, but not ready"
     finally:
         cut_off.stop()
+
+
+def test_readyz_answers_when_the_database_never_does(stack):
+    """A database host that takes the connection and then says nothing (a dropped route, a hung
+    server) fails the check after DATABASE_CONNECT_TIMEOUT instead of holding the request."""
+    import socket
+
+    from tests.live.server import DaphneServer
+
+    silent = socket.create_server(("127.0.0.1", 0))  # the kernel accepts; nobody ever answers
+    url = f"postgres://postgres@127.0.0.1:{silent.getsockname()[1]}/nowhere"
+    server = DaphneServer(
+        {**stack.env, "DATABASE_URL": url, "DATABASE_CONNECT_TIMEOUT": "1"}, stack.workdir / "silent.log"
+    ).start()
+    try:
+        answer = stack.get(server, "/readyz")
+        assert answer.status_code == 503
+        assert answer.json()["failing"] == ["database"]
+    finally:
+        server.stop()
+        silent.close()
