@@ -3,7 +3,6 @@
 from types import SimpleNamespace
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -12,6 +11,7 @@ from rest_framework.authtoken.models import Token
 from streaming.consumers import RunEventsConsumer
 from streaming.models import Run
 from studios.models import Artist, CalendarFeedKey, Studio
+from tests.live.sse import run_apart
 
 REFRESH = "/api/streaming/refresh-workshops"
 PROCESS = "/api/streaming/process-studio"
@@ -155,7 +155,7 @@ def test_a_socket_with_a_malformed_origin_is_refused_as_cross_site(origin):
         await communicator.wait()
         return message, closed
 
-    message, closed = async_to_sync(open_socket)()
+    message, closed = run_apart(open_socket())
     assert message["data"]["error"]["code"] == "cross_site_refused"
     assert closed == {"type": "websocket.close", "code": 4403}
 
