@@ -66,6 +66,13 @@ def watch(url, headers, out):
             out.append((sse.id, sse.event, json.loads(sse.data), time.time()))
 
 
+def cpu_ticks():
+    """(all, idle) ticks of every core since boot, from /proc/stat: their change over a pass says how
+    busy the machine was, whoever used it (servers, workers, PostgreSQL, the sites)."""
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(values), values[3] + values[4]  # idle and iowait
+
+
 def one_pass(workdir, sites, workers, clients, links):
     stack = Stack(workdir, servers=2, workers=workers, STREAM_MAX_PER_USER="500", MAX_LINKS_PER_RUN=str(links))
     try:
@@ -84,7 +91,7 @@ def one_pass(workdir, sites, workers, clients, links):
         ).split()[-1]
         auth = {"Authorization": f"Token {token}"}
         servers = stack.live_servers()
-        started = time.monotonic()
+        started, ticks_at_start = time.monotonic(), cpu_ticks()
         run_ids = []
         with httpx.Client(timeout=60) as client:
             for index, (sid, _site) in enumerate(sites):
@@ -109,6 +116,7 @@ def one_pass(workdir, sites, workers, clients, links):
                 break
             time.sleep(0.2)
         elapsed = time.monotonic() - started
+        ticks, idle = (now - then for now, then in zip(cpu_ticks(), ticks_at_start, strict=True))
         statuses = dict(stack.sql("SELECT status, count(*) FROM streaming_run GROUP BY status"))
         for thread in threads:
             thread.join(timeout=120)
@@ -117,6 +125,7 @@ def one_pass(workdir, sites, workers, clients, links):
             "seconds": elapsed,
             "runs_per_minute": 60 * len(run_ids) / elapsed,
             "statuses": statuses,
+            "cpu_busy_percent": 100 * (1 - idle / ticks),
         }
         if clients:
             delays, lost, complete = [], 0, 0
@@ -176,11 +185,12 @@ def main():
             site.close()
     base = results[0]["runs_per_minute"]
     print(f"\n{args.studios} studios x {args.links} links, {args.delay * 1000:.0f} ms per page, concurrency 5\n")
-    print("| workers | wall time | runs per minute | vs 1 worker |")
-    print("|---|---|---|---|")
+    print("| workers | wall time | runs per minute | vs 1 worker | CPU busy (all cores) |")
+    print("|---|---|---|---|---|")
     for result in results:
         print(
-            f"| {result['workers']} | {result['seconds']:.1f} s | {result['runs_per_minute']:.1f} | {result['runs_per_minute'] / base:.2f}x |"
+            f"| {result['workers']} | {result['seconds']:.1f} s | {result['runs_per_minute']:.1f} | "
+            f"{result['runs_per_minute'] / base:.2f}x | {result['cpu_busy_percent']:.0f}% |"
         )
     for result in results:
         if result.get("clients"):
