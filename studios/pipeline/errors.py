@@ -12,6 +12,14 @@ class PipelineError(Exception):
     """Base of the pipeline's own errors; str() is a short reason fit for a log line."""
 
 
+class Transient(PipelineError):
+    """A failure worth retrying, with the pause the server asked for (Retry-After), if any."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
 class StudioCannotBeProcessed(PipelineError):
     """The studio's run fails and changes nothing."""
 
@@ -49,23 +57,16 @@ class NotHTML(FetchError):
     """The page is something other than HTML (a PDF, an image); callers log it as a warning."""
 
 
-class TransientFetchError(FetchError):
+class TransientFetchError(Transient, FetchError):
     """A failure worth retrying: 5xx, 429, timeouts and broken connections."""
-
-    # Seconds the server asked to wait (Retry-After), when it did.
-    retry_after: float | None = None
 
 
 class LLMError(LinkFailed):
     """The LLM gave no usable answer for a page."""
 
 
-class TransientLLMError(LLMError):
-    """A failure worth retrying (429, 5xx, a timeout), with the pause the server asked for, if any."""
-
-    def __init__(self, reason: str, retry_after: float | None = None):
-        super().__init__(reason)
-        self.retry_after = retry_after
+class TransientLLMError(Transient, LLMError):
+    """A failure worth retrying: 429, 5xx, a timeout."""
 
 
 class StopRequested(PipelineError):

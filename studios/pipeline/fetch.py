@@ -23,7 +23,7 @@ import httpx
 
 from ..conf import DEFAULTS, conf
 from .errors import FetchError, NotHTML, StopRequested, TransientFetchError
-from .retry import call_with_retries
+from .retry import asked_pause, call_with_retries
 
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
@@ -329,11 +329,6 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, moment.timestamp() - time.time())
 
 
-def asked_pause(exc: BaseException) -> float | None:
-    """The pause a failure's server asked for (Retry-After), for call_with_retries' `server_delay`."""
-    return getattr(exc, "retry_after", None)
-
-
 class Fetcher:
     """Thread-safe HTTP page reader sharing one connection pool; use as a context manager.
 
@@ -432,9 +427,9 @@ class Fetcher:
                             last_modified=validators.last_modified if validators else "",
                         )
                     if status == 429 or status >= 500:
-                        error = TransientFetchError(f"HTTP {status}")
-                        error.retry_after = retry_after_seconds(response.headers.get("retry-after"))
-                        raise error
+                        raise TransientFetchError(
+                            f"HTTP {status}", retry_after_seconds(response.headers.get("retry-after"))
+                        )
                     if not 200 <= status < 300:
                         raise FetchError(f"HTTP {status}")
                     content_type_header = response.headers.get("content-type", "")

@@ -39,14 +39,13 @@ from .fetch import (
     USER_AGENT,
     Page,
     Validators,
-    asked_pause,
     check_target,
     deadline_passed,
     host_slot,
     retry_after_seconds,
     target_refusal,
 )
-from .retry import call_with_retries
+from .retry import asked_pause, call_with_retries
 
 if TYPE_CHECKING:
     # Imported where used at run time: without the playwright package, render_js studios fail alone.
@@ -336,9 +335,9 @@ class RenderingFetcher:
                 response = await self._navigate(page, url, deadline, PlaywrightError, PlaywrightTimeoutError)
                 status = response.status if response is not None else 200
                 if status == 429 or status >= 500:
-                    error = TransientFetchError(f"HTTP {status}")
-                    error.retry_after = retry_after_seconds(response.headers.get("retry-after") if response else None)
-                    raise error
+                    raise TransientFetchError(
+                        f"HTTP {status}", retry_after_seconds(response.headers.get("retry-after") if response else None)
+                    )
                 if not 200 <= status < 300:
                     raise FetchError(f"HTTP {status}")
                 mime = ((response.headers.get("content-type") if response else "") or "").split(";")[0].strip().lower()

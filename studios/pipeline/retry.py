@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from .errors import StopRequested
+from .errors import StopRequested, Transient
 
 T = TypeVar("T")
 
@@ -24,6 +24,11 @@ def _failure(state: RetryCallState) -> BaseException:
     if exception is None:
         raise RuntimeError("tenacity asked about a retry without a failed attempt")
     return exception
+
+
+def asked_pause(failure: BaseException) -> float | None:
+    """The pause the server asked for with a transient failure (Retry-After), for `server_delay`."""
+    return failure.retry_after if isinstance(failure, Transient) else None
 
 
 def call_with_retries(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from ..errors import LLMError, TransientLLMError
 from ..extract import ExtractedEvent, ExtractionContext
 from ..fetch import POOL_LIMITS, Page, StoppableLLMBackend, shared_ssl_context
-from ..retry import call_with_retries
+from ..retry import asked_pause, call_with_retries
 from .config import KnownArtist, LLMConfig
 from .mapping import to_events
 from .prompt import build_messages, split_text, trim, visible_text
@@ -83,11 +83,6 @@ def _retry_after(response: object) -> float | None:
         if seconds >= 0:
             return seconds
     return None
-
-
-def _asked_pause(exc: BaseException) -> float | None:
-    """The pause a server asked for with a failure (a TransientLLMError), if it asked for one."""
-    return exc.retry_after if isinstance(exc, TransientLLMError) else None
 
 
 def _stoppable_transport(stop: threading.Event) -> "httpx2.HTTPTransport":
@@ -192,7 +187,7 @@ class LLMExtractor:
                 retry_on=TransientLLMError,
                 retries=config.max_retries,
                 backoff=config.backoff,
-                server_delay=_asked_pause,
+                server_delay=asked_pause,
                 max_server_delay=MAX_RETRY_AFTER,
                 stop=context.stop,
                 before_retry=lambda exc, delay: context.note(url, "info", f"LLM {exc}; retrying in {delay:.2g}s"),
