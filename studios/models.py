@@ -9,7 +9,7 @@ from django.db import models
 
 from .conf import conf
 from .pipeline.patterns import InvalidLinkPattern, compile_link_pattern
-from .pipeline.validate import studio_zone
+from .pipeline.validate import session_order, studio_zone
 
 
 def default_time_zone():
@@ -237,7 +237,7 @@ class Workshop(models.Model):
         first, as runs order them. Reads prefetched sessions when there are."""
         return min(
             self.sessions.all(),
-            key=lambda session: (session.date, not session.all_day, session.start_time or time.min),
+            key=lambda session: session_order((session.date, session.start_time, session.end_time)),
             default=None,
         )
 
