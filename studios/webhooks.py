@@ -27,7 +27,7 @@ from streaming.models import Run
 from .conf import conf
 from .jobs import PROCESS_STUDIO
 from .models import ChangeKind, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent, WorkshopChange
-from .pipeline.fetch import VettingTransport, target_refusal
+from .pipeline.fetch import target_refusal, vetting_transport
 from .pipeline.retry import call_with_retries
 
 logger = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ def _deliver(delivery_id: int) -> None:
     def record(**fields) -> None:
         rows.update(attempts=F("attempts") + 1, last_attempt_at=timezone.now(), **fields)
 
-    with httpx.Client(transport=VettingTransport(), timeout=conf.WEBHOOK_TIMEOUT) as client:
+    with httpx.Client(transport=vetting_transport(), timeout=conf.WEBHOOK_TIMEOUT) as client:
 
         def attempt() -> None:
             refusal = target_refusal(endpoint.url)

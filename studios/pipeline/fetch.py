@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpcore2
 import httpx
+import httpx2
 
 from ..conf import DEFAULTS, conf
 from .errors import FetchError, NotHTML, StopRequested, TransientFetchError
@@ -201,10 +202,11 @@ class StoppableStream(httpcore.NetworkStream, httpcore2.NetworkStream):
 
 
 class _ReadsStop:
-    """Mixed into a network backend (httpcore's or httpcore2's, named by `core`): its connections'
-    reads end soon after `stop` is set (StoppableStream)."""
+    """Mixed into a network backend (httpcore's or httpcore2's, named by `core`, under `http`): its
+    connections' reads end soon after `stop` is set (StoppableStream)."""
 
     core: ModuleType
+    http: ModuleType
 
     def __init__(self, stop: threading.Event) -> None:
         self.stop = stop
@@ -214,13 +216,13 @@ class _ReadsStop:
 
 
 class StoppableBackend(_ReadsStop, httpcore.SyncBackend):
-    core = httpcore
+    core, http = httpcore, httpx
 
 
 class StoppableLLMBackend(_ReadsStop, httpcore2.SyncBackend):
     """For the LLM client, whose httpx2 runs on httpcore2."""
 
-    core = httpcore2
+    core, http = httpcore2, httpx2
 
 
 class VettingBackend(StoppableBackend):
@@ -258,19 +260,25 @@ def shared_ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-# httpx's default limits, for the connection pools built with a backend of our own.
-POOL_LIMITS: dict[str, Any] = {"max_connections": 100, "max_keepalive_connections": 20, "keepalive_expiry": 5.0}
+def transport_through(backend: _ReadsStop) -> Any:
+    """The HTTP transport (httpx's, or httpx2's) whose connections `backend` makes, with the
+    process's TLS context and httpx's default limits."""
+    transport = backend.http.HTTPTransport(verify=shared_ssl_context())
+    # httpx offers no way to choose the network backend, so its connection pool is built again with one.
+    transport._pool = backend.core.ConnectionPool(
+        ssl_context=shared_ssl_context(),
+        network_backend=backend,
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+    )
+    return transport
 
 
-class VettingTransport(httpx.HTTPTransport):
+def vetting_transport(stop: threading.Event | None = None) -> httpx.HTTPTransport:
     """httpx's transport, its connections made by VettingBackend; `stop`, once set, aborts the reads in flight."""
-
-    def __init__(self, stop: threading.Event | None = None) -> None:
-        super().__init__(verify=shared_ssl_context())
-        # httpx offers no way to choose the network backend, so its connection pool is built again with one.
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=shared_ssl_context(), network_backend=VettingBackend(stop or threading.Event()), **POOL_LIMITS
-        )
+    transport: httpx.HTTPTransport = transport_through(VettingBackend(stop or threading.Event()))
+    return transport
 
 
 def _charset(content_type_header: str, body: bytes) -> str:
@@ -340,7 +348,7 @@ class Fetcher:
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self._client = httpx.Client(
-            transport=VettingTransport(self.stop),
+            transport=vetting_transport(self.stop),
             # Redirects are followed by hand, so that each hop's URL is checked and counted.
             follow_redirects=False,
             # A proxy from the environment would resolve the names itself, past the address check.

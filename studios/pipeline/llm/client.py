@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import LLMError, TransientLLMError
 from ..extract import ExtractedEvent, ExtractionContext
-from ..fetch import POOL_LIMITS, Page, StoppableLLMBackend, shared_ssl_context
+from ..fetch import Page, StoppableLLMBackend, transport_through
 from ..retry import asked_pause, call_with_retries
 from .config import KnownArtist, LLMConfig
 from .mapping import to_events
@@ -21,7 +21,6 @@ from .prompt import build_messages, split_text, trim, visible_text
 from .schema import RESPONSE_FORMAT, Answer, AnswerCutOff, parse_answer
 
 if TYPE_CHECKING:
-    import httpx2
     import openai
     from openai.types import CompletionUsage
     from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
@@ -85,20 +84,6 @@ def _retry_after(response: object) -> float | None:
     return None
 
 
-def _stoppable_transport(stop: threading.Event) -> "httpx2.HTTPTransport":
-    """The openai client's transport (httpx2), its reads ending soon after `stop` is set: a cancel
-    does not wait for an answer in progress for up to LLM_TIMEOUT."""
-    import httpcore2
-    import httpx2
-
-    transport = httpx2.HTTPTransport(verify=shared_ssl_context())
-    # httpx2 offers no way to choose the network backend, so its connection pool is built again with one.
-    transport._pool = httpcore2.ConnectionPool(
-        ssl_context=shared_ssl_context(), network_backend=StoppableLLMBackend(stop), **POOL_LIMITS
-    )
-    return transport
-
-
 class LLMExtractor:
     """One client for a run; extract() is called from the pipeline's worker threads."""
 
@@ -122,7 +107,10 @@ class LLMExtractor:
             api_key=config.api_key,
             timeout=config.timeout,
             max_retries=0,
-            http_client=openai.DefaultHttpxClient(transport=_stoppable_transport(stop or threading.Event())),
+            # Its reads end soon after `stop` is set: a cancel does not wait for an answer for up to LLM_TIMEOUT.
+            http_client=openai.DefaultHttpxClient(
+                transport=transport_through(StoppableLLMBackend(stop or threading.Event()))
+            ),
         )
         # Set by an answer no retry can fix (a wrong key, an unknown model): later pages fail at once.
         self._broken: str | None = None
