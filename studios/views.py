@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from streaming.http import ApiError, api_endpoint, authenticate, is_text, json_body, require
 from streaming.permissions import can_start_runs
 from streaming.schema import documented_by
-from streaming.services import SubjectRefused, start_run
+from streaming.services import SubjectRefused, dispatch_run, start_run
 from streaming.sse import open_streams, resumed_run, run_stream_response
 
 from .api import STUDIO_ID_MAX_LENGTH, ProcessStudioSchema, RefreshWorkshopsSchema
@@ -55,10 +55,16 @@ def _start_and_stream(request, user, studio_id, allow_all):
         run, after_seq = resumed
         return run_stream_response(request, run, user, after_seq=after_seq)
     try:
-        run, created = start_run(PROCESS_STUDIO, subject, user=user)
+        run, created = start_run(PROCESS_STUDIO, subject, user=user, dispatch=False)
     except SubjectRefused as refused:
         raise ApiError(404, refused.code, refused.message) from None
-    return run_stream_response(request, run, user, started_here=created)
+    try:
+        # The stream's opening is read before the run's thread starts: once it runs, every query
+        # here waits for the interpreter between its steps.
+        return run_stream_response(request, run, user, started_here=created)
+    finally:
+        if created:
+            dispatch_run(run)
 
 
 def _validated_subject(studio_id, allow_all):
