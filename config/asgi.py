@@ -1,5 +1,6 @@
 """The ASGI application daphne serves: HTTP through Django, WebSocket through channels."""
 
+import asyncio
 import gc
 import os
 import re
@@ -45,13 +46,32 @@ class StreamsShareOneThread(ASGIHandler):
         super().load_middleware(is_async=False)
 
     async def get_response_async(self, request):
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+        response = asyncio.ensure_future(sync_to_async(self.get_response, thread_sensitive=True)(request))
+        try:
+            return await asyncio.shield(response)
+        except asyncio.CancelledError:
+            # The client hung up while its view ran, and Django cancels the request. The view still
+            # finishes on its thread; its response is closed as if sent, to give back what it holds
+            # (a stream's slot among its user's STREAM_MAX_PER_USER, which was lost for good).
+            response.add_done_callback(_close_unsent)
+            raise
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and STREAM_PATHS.match(scope["path"]):
             await self.handle(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
+
+
+_closing: set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
+
+
+def _close_unsent(view_done: asyncio.Future) -> None:
+    if view_done.cancelled() or view_done.exception() is not None:
+        return
+    closing = asyncio.ensure_future(sync_to_async(view_done.result().close, thread_sensitive=True)())
+    _closing.add(closing)
+    closing.add_done_callback(_closing.discard)
 
 
 application = ProtocolTypeRouter(

@@ -1,7 +1,9 @@
 """The streaming endpoints on a real daphne, read by a real SSE client, as curl or EventSource would."""
 
 import re
+import socket
 import threading
+import time
 
 import pytest
 
@@ -202,3 +204,23 @@ def test_only_users_allowed_to_see_runs_can_read_a_stream(demo):
     assert refused.events == [
         (None, "http-error", {"error": {"code": "permission_denied", "message": "You may not view runs."}})
     ]
+
+
+def test_a_client_gone_before_its_stream_began_gives_its_slot_back(demo, make_daphne):
+    """Clients that hang up while the server is still answering them (a timeout, a script killed)
+    must not use up their user's STREAM_MAX_PER_USER: each slot comes back."""
+    server = make_daphne(STREAM_MAX_PER_USER="1")  # one slot lost shows
+    run = Run.objects.create(job="process_studio", subject="ended", status="succeeded")  # its stream: one close
+    path = f"/api/runs/{run.pk}/events/"
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {demo['token']}\r\n\r\n".encode()
+    for attempt in range(60):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as gone:
+            gone.sendall(request)
+            time.sleep(attempt * 0.0002)  # and hang up: at once, then later and later into the answer
+    deadline = time.monotonic() + 10
+    while True:
+        stream = read_stream("GET", f"{server.url}{path}", headers=demo["auth"], timeout=30)
+        if stream.status == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert stream.status == 200, f"the user's slots were not given back: {stream.events}"
