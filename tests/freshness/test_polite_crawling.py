@@ -34,11 +34,11 @@ def studio_for(site, **extra):
     return Studio.objects.create(studio_id="p", name="P", website=site.url("/"), link_pattern="/w/", **extra)
 
 
-def slow_pages(site, prefix, count):
-    """`count` workshop pages under `prefix`, each answering after a tenth of a second; their links."""
+def slow_pages(site, prefix, count, delay=0.1):
+    """`count` workshop pages under `prefix`, each answering after `delay` seconds; their links."""
     links = []
     for n in range(1, count + 1):
-        site.add(f"{prefix}{n}/", Response(EVENT.format(n=n % 9 or 1), delay=0.1))
+        site.add(f"{prefix}{n}/", Response(EVENT.format(n=n % 9 or 1), delay=delay))
         links.append(f'<a href="{prefix}{n}/">{n}</a>')
     return "".join(links)
 
@@ -133,7 +133,10 @@ def test_requests_per_host_are_limited_across_runs(transactional_db, site, setti
 def test_rendered_pages_take_the_same_per_host_slots(site, settings, chromium):
     settings.FETCH_ALLOW_PRIVATE = True
     settings.FETCH_PER_HOST_CONCURRENCY = 2
-    site.add("/", slow_pages(site, "/w/", 6))
+    # A page answers after a second: Chromium's own work around each request (a new page, its
+    # load, the reading) took longer than a tenth of a second on a busy machine, and two renders'
+    # requests then never overlapped although both held their slot.
+    site.add("/", slow_pages(site, "/w/", 6, delay=1.0))
     studio = Studio.objects.create(
         studio_id="r", name="R", website=site.url("/"), link_pattern="/w/", concurrency=6, render_js=True
     )
