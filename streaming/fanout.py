@@ -237,12 +237,15 @@ def through_complete(items: list[Item]) -> tuple[list[Item], bool]:
     return items, False
 
 
-async def follow(run_id: int, after_seq: int, timeout: float, quiet: float) -> AsyncIterator[list[RunFrame]]:
+async def follow(
+    run_id: int, after_seq: int, timeout: float, quiet: float, at_once: bool = False
+) -> AsyncIterator[list[RunFrame]]:
     """A run's frames past `after_seq`, in batches, until its `complete` or `timeout` seconds.
 
     Each batch is all the stream has not seen yet; nothing past `complete`. An empty batch means
     nothing came for `quiet` seconds: a chance for the caller to keep its connection alive. A
-    follower that ends without `complete` ran out of time.
+    follower that ends without `complete` ran out of time. With `at_once`, the first batch is what
+    the feed holds now, even nothing, for a stream to send with its opening.
     """
     feed = subscribe(run_id)
     loop = asyncio.get_running_loop()
@@ -251,6 +254,14 @@ async def follow(run_id: int, after_seq: int, timeout: float, quiet: float) -> A
     try:
         while True:
             frames = feed.frames_after(position)
+            if at_once:
+                at_once = False
+                frames, complete = through_complete(frames)
+                yield frames
+                if complete:
+                    return
+                position = frames[-1].seq if frames else position
+                continue
             if frames:
                 frames, complete = through_complete(frames)
                 yield frames

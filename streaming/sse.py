@@ -190,17 +190,26 @@ async def run_frames(
     then live, until `complete` or the time limit."""
     channel = channel_for_run(run_id)
     first, complete = through_complete(opening or [])
-    yield STREAM_OPEN.encode() + b"".join(make_frame(channel, e.id, e.type, e.data).sse for e in first)
-    if complete:
-        return
-    after_seq = first[-1].id if first else after_seq
-    async for frames in follow(run_id, after_seq, timeout, quiet=KEEP_ALIVE_SECONDS):
-        if not frames:
+    head = STREAM_OPEN.encode() + b"".join(make_frame(channel, e.id, e.type, e.data).sse for e in first)
+    if first:
+        # The starter's first events go out at once, before the run's feed starts in this process.
+        yield head
+        if complete:
+            return
+        head, after_seq = b"", first[-1].id
+    # Otherwise the opening carries what the run's feed holds already, in one write: each write
+    # costs the event loop a turn, and a client joining a run gets its first events at once.
+    async for frames in follow(run_id, after_seq, timeout, quiet=KEEP_ALIVE_SECONDS, at_once=bool(head)):
+        if head:
+            yield head + b"".join(frame.sse for frame in frames)
+            head = b""
+        elif frames:
+            # Everything this stream has not seen yet, in one write.
+            yield b"".join(frame.sse for frame in frames)
+        else:
             yield KEEP_ALIVE
             continue
-        # Everything this stream has not seen yet, in one write.
-        yield b"".join(frame.sse for frame in frames)
-        complete = frames[-1].type == "complete"
+        complete = bool(frames) and frames[-1].type == "complete"
     if not complete:
         yield close_frame("timeout")
 
