@@ -254,18 +254,11 @@ async def follow(
     try:
         while True:
             frames = feed.frames_after(position)
-            if at_once:
+            if frames or at_once:
                 at_once = False
                 frames, complete = through_complete(frames)
                 yield frames
-                if complete:
-                    return
                 position = frames[-1].seq if frames else position
-                continue
-            if frames:
-                frames, complete = through_complete(frames)
-                yield frames
-                position = frames[-1].seq
                 if complete:
                     return
                 continue
