@@ -424,7 +424,8 @@ def process_studio(
                 summary["links_disallowed"] = len(disallowed)
                 for url in disallowed:
                     reporter.log("warning", f"{url}: not fetched, robots.txt disallows it")
-                found = [url for url in found if url not in set(disallowed)]
+                refused = set(disallowed)
+                found = [url for url in found if url not in refused]
             limit = max(0, conf.MAX_LINKS_PER_RUN)
             links, over_limit = found[:limit], found[limit:]
             if over_limit:
