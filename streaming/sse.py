@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django_eventstream.event import Event
@@ -138,45 +139,79 @@ open_streams = _OpenStreams()
 
 
 class RunStreamResponse(StreamingHttpResponse):
-    """A run's stream, which gives its user's stream slot back when the server closes it."""
+    """A run's stream, which calls `on_close` (e.g. gives its user's stream slot back) when the
+    server closes it."""
 
-    def __init__(self, body: AsyncIterator[str | bytes], release: Callable[[], None]) -> None:
+    def __init__(self, body: AsyncIterator[str | bytes], *on_close: Callable[[], None]) -> None:
         super().__init__(body, content_type="text/event-stream")
-        self._release = release
+        self._on_close = on_close
 
     def close(self) -> None:
-        self._release()
+        for action in self._on_close:
+            action()
         super().close()
 
 
+class _Once:
+    """Calls `action` the first time it is called, from whichever thread, and never again."""
+
+    def __init__(self, action: Callable[[], None] | None) -> None:
+        self._action = action
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            action, self._action = self._action, None
+        if action is not None:
+            action()
+
+
 def run_stream_response(
-    request: HttpRequest, run: Run, user: Any, after_seq: int = 0, started_here: bool = False
+    request: HttpRequest,
+    run: Run,
+    user: Any,
+    after_seq: int = 0,
+    hand_over: Callable[[], None] | None = None,
 ) -> HttpResponse:
     """The run's events as SSE from after `after_seq`; ApiError 403 for a user the channel manager
     refuses, 429 past STREAM_MAX_PER_USER. Through a GRIP proxy, the proxy holds the stream.
 
-    `started_here`: this request has just started the run. Its first few events are read now, on
-    the thread that started it, and sent with the stream's opening: the starter sees its first event
-    without waiting for the run's feed to read the log on another thread while the run's own thread
-    competes for the interpreter.
+    `hand_over`: this request has just created the run and left it queued; `hand_over` starts it.
+    The run's first events are read now, on this thread, and sent with the stream's opening, and
+    the run is handed over once they are written (or as soon as the request fails or its response
+    closes, whichever comes first). A run started sooner has its thread compete with the event loop
+    for the interpreter, and the starter waited for both before it saw its first event.
     """
+    begin = _Once(hand_over) if hand_over else None
+    try:
+        response = _stream_response(request, run, user, after_seq, begin)
+    except Exception:
+        if begin:
+            begin()
+        raise
+    add_default_headers(response, request=request)
+    response["X-Run-Id"] = str(run.pk)
+    return response
+
+
+def _stream_response(request: HttpRequest, run: Run, user: Any, after_seq: int, begin: _Once | None) -> HttpResponse:
     channel = channel_for_run(run.pk)
     if not get_channelmanager().can_read_channel(user, channel):
         raise ApiError(403, "permission_denied", "You may not view runs.")
     if grip.proxied(request):
         open_streams.check(user)  # the proxy holds the stream: this process counts only its own
-        return held_stream_response(request, run, user.pk, after_seq, since=time.time(), opening=True)
-    release = open_streams.reserve(user)
+        response = held_stream_response(request, run, user.pk, after_seq, since=time.time(), opening=True)
+        if begin:
+            begin()
+        return response
     if not run.is_active and after_seq >= RunEventStorage().get_current_id(channel):
         # Nothing will follow: say so instead of holding a connection open forever.
-        body = _single_frame(close_frame("finished"))
-    else:
-        opening = RunEventStorage().get_events(channel, after_seq) if started_here else []
-        body = run_frames(run.pk, after_seq, conf.STREAM_TIMEOUT, opening)
-    response = RunStreamResponse(body, release)
-    add_default_headers(response, request=request)
-    response["X-Run-Id"] = str(run.pk)
-    return response
+        return RunStreamResponse(_single_frame(close_frame("finished")), open_streams.reserve(user))
+    if begin is None:
+        return RunStreamResponse(run_frames(run.pk, after_seq, conf.STREAM_TIMEOUT), open_streams.reserve(user))
+    opening = RunEventStorage().get_events(channel, after_seq)
+    body = run_frames(run.pk, after_seq, conf.STREAM_TIMEOUT, opening, on_open=begin)
+    return RunStreamResponse(body, open_streams.reserve(user), begin)
 
 
 async def _single_frame(frame: str) -> AsyncIterator[str | bytes]:
@@ -184,19 +219,27 @@ async def _single_frame(frame: str) -> AsyncIterator[str | bytes]:
 
 
 async def run_frames(
-    run_id: int, after_seq: int, timeout: float, opening: list[Event] | None = None
+    run_id: int,
+    after_seq: int,
+    timeout: float,
+    opening: list[Event] | None = None,
+    on_open: Callable[[], None] | None = None,
 ) -> AsyncIterator[str | bytes]:
     """The SSE body: the `opening` events (read by the request), then what the feed holds past them,
-    then live, until `complete` or the time limit."""
+    then live, until `complete` or the time limit. `on_open` is called (on a thread) once the
+    opening events are written."""
     channel = channel_for_run(run_id)
     first, complete = through_complete(opening or [])
     head = STREAM_OPEN.encode() + b"".join(make_frame(channel, e.id, e.type, e.data).sse for e in first)
     if first:
         # The starter's first events go out at once, before the run's feed starts in this process.
         yield head
-        if complete:
-            return
         head, after_seq = b"", first[-1].id
+    if on_open is not None:
+        # The server writes what was yielded while this waits for a thread.
+        await sync_to_async(on_open)()
+    if complete:
+        return
     # Otherwise the opening carries what the run's feed holds already, in one write: each write
     # costs the event loop a turn, and a client joining a run gets its first events at once.
     async for frames in follow(run_id, after_seq, timeout, quiet=KEEP_ALIVE_SECONDS, at_once=bool(head)):

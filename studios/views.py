@@ -1,6 +1,7 @@
 """The streaming endpoints of DESIGN §7 (start or join a studio's processing and stream it),
 and the staff page that exercises them."""
 
+from functools import partial
 from types import SimpleNamespace
 
 from django.contrib import admin, messages
@@ -58,13 +59,8 @@ def _start_and_stream(request, user, studio_id, allow_all):
         run, created = start_run(PROCESS_STUDIO, subject, user=user, dispatch=False)
     except SubjectRefused as refused:
         raise ApiError(404, refused.code, refused.message) from None
-    try:
-        # The stream's opening is read before the run's thread starts: once it runs, every query
-        # here waits for the interpreter between its steps.
-        return run_stream_response(request, run, user, started_here=created)
-    finally:
-        if created:
-            dispatch_run(run)
+    # A run this request created begins once its stream's opening is written (run_stream_response).
+    return run_stream_response(request, run, user, hand_over=partial(dispatch_run, run) if created else None)
 
 
 def _validated_subject(studio_id, allow_all):

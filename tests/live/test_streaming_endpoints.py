@@ -224,3 +224,31 @@ def test_a_client_gone_before_its_stream_began_gives_its_slot_back(demo, make_da
             break
         time.sleep(0.2)
     assert stream.status == 200, f"the user's slots were not given back: {stream.events}"
+
+
+def test_a_run_whose_starter_hung_up_still_runs_to_its_end(demo):
+    """A run a start request creates begins once its stream's opening is written. Its starter may
+    be gone before that (or before its request was answered at all): the run must not stay queued."""
+    body = b'{"studio_id": "' + STUDIO.encode() + b'"}'
+    request = (
+        f"POST /api/streaming/refresh-workshops HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {demo['token']}"
+        f"\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    port = int(demo["url"].rsplit(":", 1)[1])
+    runs = set()
+    for delay in (0, 0.002, 0.01):  # hung up at once, while answered, just after
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as gone:
+            gone.sendall(request)
+            time.sleep(delay)
+        deadline = time.monotonic() + 60
+        while not (started := Run.objects.filter(subject=STUDIO).exclude(pk__in=runs).first()):
+            assert time.monotonic() < deadline, "no run was created"
+            time.sleep(0.05)
+        while (run := Run.objects.get(pk=started.pk)).is_active:
+            assert time.monotonic() < deadline, f"run {run.pk} is still {run.status}"
+            time.sleep(0.1)
+        assert run.status == "succeeded"
+        messages = [event.data["data"].get("message", "") for event in RunEvent.objects.filter(run=run)]
+        assert not [m for m in messages if "interrupted" in m or "Resuming" in m], "started by its request, not rescued"
+        assert RunEvent.objects.filter(run=run, type="complete").count() == 1
+        runs.add(run.pk)
