@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .backends import ThreadPoolBackend
@@ -24,10 +24,16 @@ class SubjectRefused(Exception):
 
 
 def active_run(job: str, subject: str) -> Run | None:
-    # There is at most one (one_active_run_per_subject): no ordering, which the model's default
-    # would add and which took two thirds of the query's time, run by every client joining a run.
-    unordered = Run.objects.filter(job=job, subject=subject, status__in=ACTIVE_STATUSES).order_by()
-    return next(iter(unordered[:1]), None)
+    # Asked by every client that starts or joins a run. There is at most one (the partial unique
+    # index one_active_run_per_subject), found in one plain statement: building the same query
+    # through the ORM took 0.5-0.8 ms, its SQL about 0.05 ms.
+    table = connection.ops.quote_name(Run._meta.db_table)
+    statuses = ", ".join(["%s"] * len(ACTIVE_STATUSES))
+    found = Run.objects.raw(
+        f"SELECT * FROM {table} WHERE job = %s AND subject = %s AND status IN ({statuses}) LIMIT 1",
+        [job, subject, *ACTIVE_STATUSES],
+    )
+    return next(iter(found), None)
 
 
 def start_run(
