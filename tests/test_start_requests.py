@@ -110,6 +110,16 @@ def test_wrong_token(client, studio, token, header):
     assert_error(response, 401, "invalid_token")
 
 
+def test_token_of_a_deactivated_user(client, studio):
+    user = get_user_model().objects.create_superuser("gone", "g@example.com", "pw-123456")
+    key = Token.objects.create(user=user).key
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    response = post(client, '{"studio_id": "dance_n_addiction"}', key)
+    assert_error(response, 401, "invalid_token")
+    assert response.json()["error"]["message"] == "User inactive or deleted."
+    assert not Run.objects.exists()
+
+
 def test_non_staff_user_cannot_start(client, studio):
     user = get_user_model().objects.create_user("reader", "r@example.com", "pw-123456")
     key = Token.objects.create(user=user).key
