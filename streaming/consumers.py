@@ -21,11 +21,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django_eventstream.utils import get_channelmanager
-from rest_framework.authtoken.models import Token
 
 from .conf import conf
 from .fanout import follow
-from .http import ApiError, origin_allowed
+from .http import ApiError, origin_allowed, token_user
 from .models import Run
 from .permissions import can_watch_runs
 from .sse import KEEP_ALIVE_SECONDS, close_envelope, open_streams, seq_after
@@ -123,10 +122,10 @@ class RunEventsConsumer(AsyncWebsocketConsumer):
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         if authorization:
             scheme, _, key = authorization.partition(" ")
-            token = Token.objects.select_related("user").filter(key=key.strip()).first() if scheme == "Token" else None
-            if token is None or not token.user.is_active:
+            user = token_user(key.strip()) if scheme == "Token" else None
+            if user is None or not user.is_active:
                 raise ApiError(401, "invalid_token", "Use 'Authorization: Token <key>' with a valid key.")
-            return token.user
+            return user
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             raise ApiError(401, "not_authenticated", "Sign in as staff or send 'Authorization: Token <key>'.")
