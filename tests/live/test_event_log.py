@@ -36,7 +36,8 @@ print([seq for seq, _ in rows] == list(range(1, 201)), len({data["data"]["messag
 """
 
 
-def test_publishers_racing_on_one_run_give_every_event_its_own_next_seq(postgres_database):
+def migrated(postgres_database):
+    """The environment of a `manage.py` on the PostgreSQL database, its schema migrated."""
     env = {
         **os.environ,
         "DATABASE_URL": postgres_database,
@@ -44,7 +45,11 @@ def test_publishers_racing_on_one_run_give_every_event_its_own_next_seq(postgres
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     manage(env, "migrate", "--noinput")
-    output = manage(env, "shell", "-c", PUBLISH_FROM_THREADS).split()
+    return env
+
+
+def test_publishers_racing_on_one_run_give_every_event_its_own_next_seq(postgres_database):
+    output = manage(migrated(postgres_database), "shell", "-c", PUBLISH_FROM_THREADS).split()
     assert output[-2:] == ["True", "200"], "seqs 1..200 with no gap or repeat, and all 200 messages stored"
 
 
@@ -80,13 +85,6 @@ print(Run.objects.filter(subject="raced").count())
 
 
 def test_simultaneous_starts_of_one_studio_share_one_run(postgres_database):
-    env = {
-        **os.environ,
-        "DATABASE_URL": postgres_database,
-        "REDIS_URL": "",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    manage(env, "migrate", "--noinput")
-    lines = manage(env, "shell", "-c", START_FROM_THREADS).strip().splitlines()
+    lines = manage(migrated(postgres_database), "shell", "-c", START_FROM_THREADS).strip().splitlines()
     # Each attempt: 8 answers, 1 of them created the run, all name the same run, nothing raised.
     assert lines[-3:] == ["8 1 1 none", "8 1 1 none", "2"], lines
